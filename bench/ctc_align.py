@@ -1,0 +1,107 @@
+"""Times CTC forced alignment: legonn (numba) vs torchaudio vs a numpy Viterbi.
+
+    tools/venv/bin/python bench/ctc_align.py
+
+Targets: legonn within 0.7x of torchaudio's time, and at least 50x faster than numpy.
+"""
+import time
+
+import numba
+import numpy as np
+import torch
+from torchaudio.functional import forced_align as torchaudio_forced_align
+
+from legonn.ctc import forced_align
+
+BATCH, FRAMES, VOCAB, TOKENS, BLANK = 32, 500, 101, 80, 0
+THREADS = 2
+
+
+def make_inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    log_probs = torch.log_softmax(torch.from_numpy(
+        rng.standard_normal((BATCH, FRAMES, VOCAB), dtype=np.float32)), dim=-1).numpy()
+    targets = rng.integers(1, VOCAB, size=(BATCH, TOKENS))
+    repeat = rng.random((BATCH, TOKENS)) < 0.1  # some adjacent repeats, which need a blank
+    for k in range(1, TOKENS):
+        targets[repeat[:, k], k] = targets[repeat[:, k], k - 1]
+    return log_probs, targets
+
+
+def numpy_viterbi(log_probs, target):
+    """Best CTC path score; vectorized over states, one step per frame, with backtrace."""
+    states = np.full(2 * len(target) + 1, BLANK)
+    states[1::2] = target
+    can_skip = np.zeros(len(states), dtype=bool)
+    can_skip[2:] = (states[2:] != BLANK) & (states[2:] != states[:-2])
+    emissions = log_probs[:, states].astype(np.float64)
+    alpha = np.full(len(states), -np.inf)
+    alpha[:2] = emissions[0, :2]
+    step_back = np.zeros(emissions.shape, dtype=np.int64)
+    no_path = np.array([-np.inf, -np.inf])
+    for t in range(1, len(emissions)):
+        candidates = np.stack([alpha, np.concatenate([no_path[:1], alpha[:-1]]),
+                               np.where(can_skip, np.concatenate([no_path, alpha[:-2]]), -np.inf)])
+        step_back[t] = candidates.argmax(axis=0)
+        alpha = np.take_along_axis(candidates, step_back[t][None], axis=0)[0] + emissions[t]
+    s = len(states) - 1 - int(alpha[-2] > alpha[-1])
+    score = alpha[s]
+    labels = np.empty(len(emissions), dtype=np.int64)
+    for t in range(len(emissions) - 1, -1, -1):
+        labels[t] = states[s]
+        s -= step_back[t, s]
+    return score, labels
+
+
+def run_legonn(log_probs, targets):
+    result = forced_align(log_probs, np.full(BATCH, FRAMES), targets, np.full(BATCH, TOKENS), BLANK)
+    return result.scores
+
+
+def run_torchaudio(log_probs, targets):
+    log_probs, targets = torch.from_numpy(log_probs), torch.from_numpy(targets).int()
+    return np.array([torchaudio_forced_align(log_probs[b:b + 1], targets[b:b + 1], blank=BLANK)[1]
+                     .double().sum().item() for b in range(BATCH)])
+
+
+def run_numpy(log_probs, targets):
+    return np.array([numpy_viterbi(log_probs[b], targets[b])[0] for b in range(BATCH)])
+
+
+def best_time(fn, args, repeats):
+    fn(*args)  # warm-up: numba compile or cache load, torch op dispatch
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    torch.set_num_threads(THREADS)
+    numba.set_num_threads(THREADS)
+    log_probs, targets = make_inputs()
+
+    scores = {name: fn(log_probs, targets) for name, fn in
+              [("legonn", run_legonn), ("torchaudio", run_torchaudio), ("numpy", run_numpy)]}
+    for name in ("torchaudio", "numpy"):
+        assert np.allclose(scores["legonn"], scores[name], rtol=0, atol=1e-4), name
+
+    seconds = {"legonn": best_time(run_legonn, (log_probs, targets), 20),
+               "torchaudio": best_time(run_torchaudio, (log_probs, targets), 20),
+               "numpy": best_time(run_numpy, (log_probs, targets), 3)}
+
+    print(f"B={BATCH} T={FRAMES} V={VOCAB} L={TOKENS}, {THREADS} threads, best of repeats")
+    print(f"{'impl':<12}{'seconds':>10}{'vs torchaudio':>15}")
+    for name, sec in seconds.items():
+        print(f"{name:<12}{sec:>10.5f}{sec / seconds['torchaudio']:>14.3f}x")
+    vs_torchaudio = seconds["legonn"] / seconds["torchaudio"]
+    speedup_over_numpy = seconds["numpy"] / seconds["legonn"]
+    print(f"legonn / torchaudio = {vs_torchaudio:.3f}  (target <= 0.7)")
+    print(f"numpy / legonn      = {speedup_over_numpy:.1f}  (target >= 50)")
+    print("scores agree across all three to 1e-4")
+
+
+if __name__ == "__main__":
+    main()

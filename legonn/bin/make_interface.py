@@ -1,0 +1,74 @@
+"""Build a module interface (vocabulary) from Kaldi-style text files (`utt_id text` lines).
+
+  python -m legonn.bin.make_interface --kind bpe --vocab_size 1000 --name en_bpe1000 \
+      --text data/train_de_en/text [more text files for a joint vocabulary] --out_dir DIR
+"""
+import argparse
+import io
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Iterator, List
+
+from legonn.nets.interface import BLANK, KINDS, SOS_EOS, UNK, Interface
+
+
+def read_kaldi_text(path) -> Iterator[str]:
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8").rstrip("\n")
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{path}:{number}: not valid UTF-8 ({error})") from None
+            parts = line.split(maxsplit=1)
+            if parts:
+                yield parts[1] if len(parts) > 1 else ""
+
+
+def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: str) -> Interface:
+    import sentencepiece
+
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size,
+        model_type=model_type, character_coverage=1.0, bos_id=-1, eos_id=-1, unk_id=0,
+        hard_vocab_limit=False, minloglevel=2)
+    processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    return Interface(name, "bpe", [BLANK, UNK] + pieces[1:] + [SOS_EOS], model.getvalue())
+
+
+def counted_interface(name: str, kind: str, sentences: List[str]) -> Interface:
+    counts = Counter()
+    for sentence in sentences:
+        counts.update(sentence.strip() if kind == "char" else sentence.split())
+    if kind == "char":
+        counts["<space>"] = counts.pop(" ", 0)
+    tokens = [token for token, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return Interface(name, kind, [BLANK, UNK] + tokens + [SOS_EOS])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--text", nargs="+", required=True, help="Kaldi-style text files")
+    parser.add_argument("--vocab_size", type=int, default=1000, help="bpe only")
+    parser.add_argument("--bpe_model_type", default="unigram", choices=["unigram", "bpe"])
+    parser.add_argument("--out_dir", required=True)
+    args = parser.parse_args(argv)
+    sentences = []
+    for path in args.text:
+        if not Path(path).exists():
+            sys.exit(f"make_interface: text file {path} does not exist")
+        sentences.extend(read_kaldi_text(path))
+    if args.kind == "bpe":
+        interface = bpe_interface(args.name, sentences, args.vocab_size, args.bpe_model_type)
+    else:
+        interface = counted_interface(args.name, args.kind, sentences)
+    path = interface.save(args.out_dir)
+    print(f"wrote {path}: {interface.describe()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The paper's building blocks: encoder, OLC, ingestors, decoder and module interfaces."""

@@ -1,0 +1,67 @@
+"""Ingestors (paper III-D): turn the previous module's interface marginals (B, K, V) into
+(B, K, D) states. WEmb is differentiable; BeamConv sees only top-k indices, so no gradient
+reaches the previous module."""
+import math
+
+import torch
+from torch import nn
+
+from legonn.nets.layers import TransformerStack, padding_mask, sinusoidal_positions
+
+
+class Ingestor(nn.Module):
+    """Shared tail: sinusoidal positions, dropout, transformer blocks, final LayerNorm."""
+
+    def __init__(self, dim: int, heads: int, ffn_dim: int, layers: int, dropout: float,
+                 attention_dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.blocks = TransformerStack(dim, heads, ffn_dim, layers, dropout, attention_dropout)
+
+    def embed(self, log_probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, log_probs: torch.Tensor, lengths: torch.Tensor):
+        mask = padding_mask(lengths, log_probs.size(1))
+        x = self.embed(log_probs, mask)
+        x = x + sinusoidal_positions(x.size(1), x.size(2), x.device)
+        return self.blocks(self.dropout(x), mask), lengths
+
+
+class WEmbIngestor(Ingestor):
+    """Expected embedding P @ W (eq. 17); with receptive field rf > 1 a Conv1d over P, which can
+    learn the previous module's local confusions."""
+
+    def __init__(self, interface_size: int, dim: int, rf: int = 1, heads: int = 4,
+                 ffn_dim: int = 1024, layers: int = 3, dropout: float = 0.1,
+                 attention_dropout: float = 0.0):
+        super().__init__(dim, heads, ffn_dim, layers, dropout, attention_dropout)
+        if rf < 1 or rf % 2 == 0:
+            raise ValueError(f"WEmb receptive field must be odd and >= 1, got {rf}")
+        self.conv = nn.Conv1d(interface_size, dim, rf, padding=rf // 2, bias=rf > 1)
+        nn.init.normal_(self.conv.weight, std=dim ** -0.5)
+        self.scale = math.sqrt(dim)
+
+    def embed(self, log_probs, mask):
+        probs = log_probs.exp() * mask[..., None]
+        return self.conv(probs.transpose(1, 2)).transpose(1, 2) * self.scale
+
+
+class BeamConvIngestor(Ingestor):
+    """Embeddings of the top-k token indices per position (eq. 19-21), convolved over
+    (time, rank) into one vector per position."""
+
+    def __init__(self, interface_size: int, dim: int, beam: int = 10, embed_dim: int = 100,
+                 rf: int = 1, heads: int = 4, ffn_dim: int = 1024, layers: int = 3,
+                 dropout: float = 0.1, attention_dropout: float = 0.0):
+        super().__init__(dim, heads, ffn_dim, layers, dropout, attention_dropout)
+        if rf < 1 or rf % 2 == 0:
+            raise ValueError(f"BeamConv receptive field must be odd and >= 1, got {rf}")
+        self.beam = min(beam, interface_size)
+        self.embedding = nn.Embedding(interface_size, embed_dim)
+        self.conv = nn.Conv2d(embed_dim, dim, (rf, self.beam), padding=(rf // 2, 0))
+
+    def embed(self, log_probs, mask):
+        top = log_probs.detach().topk(self.beam, dim=-1).indices  # (B, K, beam)
+        r = self.embedding(top) * mask[..., None, None]  # (B, K, beam, E)
+        return self.conv(r.permute(0, 3, 1, 2)).squeeze(-1).transpose(1, 2)

@@ -1,0 +1,111 @@
+"""Pre-LN transformer pieces shared by the encoder, OLC, ingestors and decoder."""
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def padding_mask(lengths: torch.Tensor, max_len: Optional[int] = None) -> torch.Tensor:
+    """(B, T) bool mask, True at valid positions."""
+    max_len = int(lengths.max()) if max_len is None else max_len
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def sinusoidal_positions(length: int, dim: int, device=None, offset: int = 0) -> torch.Tensor:
+    """(length, dim) sinusoidal position table (Vaswani et al.), starting at `offset`."""
+    position = torch.arange(offset, offset + length, device=device, dtype=torch.float32)[:, None]
+    inv_freq = torch.exp(
+        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
+    )
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(position * inv_freq)
+    table[:, 1::2] = torch.cos(position * inv_freq[: dim // 2])
+    return table
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention with an optional key/value cache for incremental decoding."""
+
+    def __init__(self, dim: int, heads: int, dropout: float = 0.0):
+        super().__init__()
+        assert dim % heads == 0, f"model dim {dim} is not divisible by {heads} heads"
+        self.heads = heads
+        self.query = nn.Linear(dim, dim)
+        self.key_value = nn.Linear(dim, 2 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.dropout = dropout
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, dim = x.shape
+        return x.view(batch, length, self.heads, dim // self.heads).transpose(1, 2)
+
+    def project_key_value(self, memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        key, value = self.key_value(memory).chunk(2, dim=-1)
+        return self.split_heads(key), self.split_heads(value)
+
+    def attend(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+               mask: Optional[torch.Tensor]) -> torch.Tensor:
+        """query (B, Tq, D); key/value (B, H, Tk, D/H); mask broadcastable to (B, 1, Tq, Tk)."""
+        q = self.split_heads(self.query(query))
+        drop = self.dropout if self.training else 0.0
+        context = F.scaled_dot_product_attention(q, key, value, attn_mask=mask, dropout_p=drop)
+        batch, _, length, _ = context.shape
+        return self.out(context.transpose(1, 2).reshape(batch, length, -1))
+
+    def forward(self, query, memory, mask=None):
+        key, value = self.project_key_value(memory)
+        return self.attend(query, key, value, mask)
+
+
+class FeedForward(nn.Sequential):
+    def __init__(self, dim: int, hidden: int, dropout: float):
+        super().__init__(nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
+
+
+class TransformerBlock(nn.Module):
+    """Pre-LN block (paper eq. 10-11, 13-16): self-attention, optional cross-attention, FFN."""
+
+    def __init__(self, dim: int, heads: int, ffn_dim: int, dropout: float = 0.1,
+                 attention_dropout: float = 0.0, cross_attention: bool = False):
+        super().__init__()
+        self.self_norm = nn.LayerNorm(dim)
+        self.self_attn = MultiHeadAttention(dim, heads, attention_dropout)
+        if cross_attention:
+            self.cross_norm = nn.LayerNorm(dim)
+            self.cross_attn = MultiHeadAttention(dim, heads, attention_dropout)
+        self.ffn_norm = nn.LayerNorm(dim)
+        self.ffn = FeedForward(dim, ffn_dim, dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, self_mask: torch.Tensor,
+                memory: Optional[torch.Tensor] = None,
+                memory_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """self_mask: (B, 1, T, T) or (B, 1, 1, T) bool; memory_mask (B, 1, 1, S) bool."""
+        h = self.self_norm(x)
+        x = x + self.dropout(self.self_attn(h, h, self_mask))
+        if memory is not None:
+            x = x + self.dropout(self.cross_attn(self.cross_norm(x), memory, memory_mask))
+        return x + self.dropout(self.ffn(self.ffn_norm(x)))
+
+
+class TransformerStack(nn.Module):
+    """N self-attention blocks and a final LayerNorm over a padded batch."""
+
+    def __init__(self, dim: int, heads: int, ffn_dim: int, layers: int, dropout: float = 0.1,
+                 attention_dropout: float = 0.0, cross_attention: bool = False):
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            TransformerBlock(dim, heads, ffn_dim, dropout, attention_dropout, cross_attention)
+            for _ in range(layers)
+        )
+        self.final_norm = nn.LayerNorm(dim)
+
+    def forward(self, x, mask, memory=None, memory_mask=None):
+        """x (B, T, D), mask (B, T) bool; memory (B, S, D), memory_mask (B, S) bool."""
+        self_mask = mask[:, None, None, :]
+        cross_mask = None if memory_mask is None else memory_mask[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, self_mask, memory, cross_mask)
+        return self.final_norm(x)

@@ -1,0 +1,1 @@
+"""ESPnet glue: AbsTask subclasses that build LegoNN models from configs."""

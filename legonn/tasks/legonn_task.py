@@ -1,0 +1,124 @@
+"""Shared AbsTask for LegoNN models; MT and ASR differ only in their input (see mt.py, asr.py)."""
+import argparse
+from typing import Callable, Optional, Tuple
+
+import yaml
+from espnet2.tasks.abs_task import AbsTask
+from espnet2.train.collate_fn import CommonCollateFn
+from espnet2.train.trainer import Trainer
+from espnet2.utils.nested_dict_action import NestedDictAction
+from espnet2.utils.types import str_or_none
+
+from legonn.build import build_decoder_module, build_first_encoder, build_middle_encoder
+from legonn.model import IGNORE_ID, LegoNNModel
+from legonn.nets.interface import Interface
+from legonn.tasks.preprocessor import LegoNNPreprocessor
+
+
+def yaml_list(value: str):
+    parsed = yaml.safe_load(value)
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+class LegoNNTask(AbsTask):
+    num_optimizers = 1
+    class_choices_list = []
+    trainer = Trainer
+    input_key = "src_text"
+
+    @classmethod
+    def add_task_arguments(cls, parser: argparse.ArgumentParser):
+        group = parser.add_argument_group(description="LegoNN modules and interfaces")
+        group.add_argument("--interfaces", type=yaml_list, default=[],
+                           help="interface.yaml of every encoder module's CTC output, in chain order")
+        group.add_argument("--ctc_targets", type=yaml_list, default=["text"],
+                           help="data key whose text is the CTC target of each interface")
+        group.add_argument("--output_interface", type=str_or_none, default=None,
+                           help="interface.yaml of the decoder's output vocabulary "
+                                "(default: the last interface)")
+        group.add_argument("--encoder_conf", action=NestedDictAction, default={},
+                           help="first encoder module: dim, heads, ffn_dim, layers, dropout, olc")
+        group.add_argument("--middle_modules", type=yaml_list, default=[],
+                           help="list of {ingestor, ingestor_conf, encoder_conf}, one per middle module")
+        group.add_argument("--ingestor", type=str_or_none, default="wemb",
+                           help="decoder module ingestor: wemb, beamconv, or none (enc-dec baseline)")
+        group.add_argument("--ingestor_conf", action=NestedDictAction, default={})
+        group.add_argument("--decoder", type=str_or_none, default="transformer",
+                           help="transformer, or none for an encoder-only CTC model")
+        group.add_argument("--decoder_conf", action=NestedDictAction, default={})
+        group.add_argument("--model_conf", action=NestedDictAction, default={},
+                           help="ctc_weights (one per interface), ce_weight, lsm_weight")
+        group.add_argument("--use_preprocessor", type=bool, default=True)
+        cls.add_input_arguments(group)
+
+    @classmethod
+    def add_input_arguments(cls, group):
+        raise NotImplementedError
+
+    @classmethod
+    def build_collate_fn(cls, args, train: bool) -> Callable:
+        return CommonCollateFn(float_pad_value=0.0, int_pad_value=IGNORE_ID)
+
+    @classmethod
+    def load_interfaces(cls, args):
+        interfaces = [Interface.load(path) for path in args.interfaces]
+        if args.output_interface:
+            output = Interface.load(args.output_interface)
+        elif interfaces:
+            output = interfaces[-1]
+        else:
+            raise ValueError("--output_interface is required for a model without interfaces")
+        if len(args.ctc_targets) != len(interfaces):
+            raise ValueError(f"--ctc_targets {args.ctc_targets} needs one data key per interface "
+                             f"({len(interfaces)} interfaces)")
+        return interfaces, output
+
+    @classmethod
+    def input_interface(cls, args) -> Optional[Interface]:
+        return None
+
+    @classmethod
+    def build_preprocess_fn(cls, args, train: bool) -> Optional[Callable]:
+        if not args.use_preprocessor:
+            return None
+        interfaces, output = cls.load_interfaces(args)
+        return LegoNNPreprocessor(train, cls.input_key, output, interfaces, args.ctc_targets,
+                                  cls.input_interface(args))
+
+    @classmethod
+    def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        return (cls.input_key,) if inference else (cls.input_key, "text")
+
+    @classmethod
+    def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        return ("phones",)
+
+    @classmethod
+    def build_input_frontend(cls, args) -> Tuple[str, int]:
+        """(input kind, input size) of the first encoder module."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_input_layers(cls, args) -> dict:
+        """Extra LegoNNModel arguments (feature normalization, augmentation)."""
+        return {}
+
+    @classmethod
+    def build_model(cls, args) -> LegoNNModel:
+        interfaces, output = cls.load_interfaces(args)
+        sizes = [interface.size for interface in interfaces]
+        input_kind, input_size = cls.build_input_frontend(args)
+        encoders = [build_first_encoder(args.encoder_conf, input_kind, input_size,
+                                        sizes[0] if sizes else None)]
+        if len(args.middle_modules) != max(len(interfaces) - 1, 0):
+            raise ValueError(f"{len(interfaces)} interfaces need {len(interfaces) - 1} middle modules, "
+                             f"got {len(args.middle_modules)}")
+        for i, conf in enumerate(args.middle_modules):
+            encoders.append(build_middle_encoder(conf, sizes[i], sizes[i + 1]))
+        decoder = None
+        if args.decoder is not None and args.decoder != "none":
+            ingestor = None if args.ingestor in (None, "none") or not interfaces else args.ingestor
+            decoder = build_decoder_module(args.decoder_conf, output.size, ingestor,
+                                           args.ingestor_conf, sizes[-1] if sizes else None)
+        return LegoNNModel(encoders, decoder, interfaces, output, input_key=cls.input_key,
+                           **args.model_conf, **cls.build_input_layers(args))

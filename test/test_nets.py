@@ -1,0 +1,139 @@
+"""Specifications of the paper's building blocks (section III)."""
+import pytest
+import torch
+
+from legonn.nets.decoder import TransformerDecoder
+from legonn.nets.encoder import Conv2dSubsampling, LegoNNEncoder, TokenEmbedding
+from legonn.nets.ingestor import BeamConvIngestor, WEmbIngestor
+from legonn.nets.olc import OutputLengthController
+
+DIM = 32
+
+
+def small_olc(ratio, max_len=1000):
+    return OutputLengthController(DIM, ratio=ratio, max_len=max_len, heads=2, ffn_dim=64, layers=1)
+
+
+@pytest.mark.parametrize("ratio,lengths,expected", [
+    (2.0, [5, 3], [10, 6]),      # MT-style upsampling
+    (1 / 1.5, [9, 10], [6, 7]),  # ASR-style fractional downsampling
+    (0.1, [30, 31], [3, 4]),     # exact ceil, no float drift
+    (1.2, [7], [9]),
+])
+def test_olc_output_length_is_ceil_of_ratio_times_input(ratio, lengths, expected):
+    olc = small_olc(ratio).eval()
+    lengths = torch.tensor(lengths)
+    out, out_lengths = olc(torch.randn(len(lengths), int(lengths.max()), DIM), lengths)
+    assert out_lengths.tolist() == expected
+    assert out.shape == (len(lengths), max(expected), DIM)
+
+
+def test_olc_caps_output_length_at_max_len():
+    olc = small_olc(3.0, max_len=8).eval()
+    _, out_lengths = olc(torch.randn(2, 5, DIM), torch.tensor([5, 2]))
+    assert out_lengths.tolist() == [8, 6]
+
+
+def assert_batch_invariant(run, inputs, lengths, atol=1e-5):
+    """Each utterance gives the same output alone as inside a padded batch."""
+    batch_out, batch_lengths = run(inputs, lengths)
+    for b, length in enumerate(lengths.tolist()):
+        alone, alone_length = run(inputs[b:b + 1, :length], lengths[b:b + 1])
+        n = int(alone_length[0])
+        assert int(batch_lengths[b]) == n
+        torch.testing.assert_close(batch_out[b, :n], alone[0, :n], atol=atol, rtol=1e-4)
+
+
+def speech_encoder(olc=None):
+    return LegoNNEncoder(Conv2dSubsampling(16, DIM, (4, 8)), DIM, heads=2, ffn_dim=64, layers=2,
+                         olc=olc, interface_size=11).eval()
+
+
+def test_speech_encoder_with_olc_is_batch_invariant():
+    encoder = speech_encoder(olc={"ratio": 1 / 1.5, "max_len": 50, "layers": 1})
+    lengths = torch.tensor([37, 21, 9])
+
+    def run(x, n):
+        out = encoder(x, n)
+        return out.log_probs, out.lengths
+
+    assert_batch_invariant(run, torch.randn(3, 37, 16), lengths)
+
+
+def test_text_encoder_log_probs_are_normalized_over_the_interface():
+    encoder = LegoNNEncoder(TokenEmbedding(20, DIM), DIM, heads=2, ffn_dim=64, layers=1,
+                            olc={"ratio": 2.0, "max_len": 40}, interface_size=13).eval()
+    out = encoder(torch.randint(0, 20, (2, 6)), torch.tensor([6, 4]))
+    assert out.log_probs.shape == (2, 12, 13)
+    torch.testing.assert_close(out.log_probs.exp().sum(-1), torch.ones(2, 12))
+    assert out.lengths.tolist() == [12, 8]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: WEmbIngestor(11, DIM, rf=1, heads=2, ffn_dim=64, layers=1),
+    lambda: WEmbIngestor(11, DIM, rf=5, heads=2, ffn_dim=64, layers=1),
+    lambda: BeamConvIngestor(11, DIM, beam=4, embed_dim=8, rf=3, heads=2, ffn_dim=64, layers=1),
+])
+def test_ingestors_are_batch_invariant(make):
+    ingestor = make().eval()
+    log_probs = torch.randn(3, 12, 11).log_softmax(-1)
+    assert_batch_invariant(ingestor, log_probs, torch.tensor([12, 7, 3]))
+
+
+def gradient_reaching_encoder(ingestor):
+    encoder = speech_encoder(olc={"ratio": 0.5, "max_len": 50, "layers": 1}).train()
+    out = encoder(torch.randn(2, 40, 16), torch.tensor([40, 30]))
+    states, _ = ingestor(out.log_probs, out.lengths)
+    states.sum().backward()
+    return sum(p.grad.abs().sum() for p in encoder.parameters() if p.grad is not None)
+
+
+def test_wemb_passes_gradients_to_the_previous_module():
+    assert gradient_reaching_encoder(WEmbIngestor(11, DIM, heads=2, ffn_dim=64, layers=1)) > 0
+
+
+def test_beamconv_isolates_the_previous_module_from_gradients():
+    ingestor = BeamConvIngestor(11, DIM, beam=3, embed_dim=8, heads=2, ffn_dim=64, layers=1)
+    assert gradient_reaching_encoder(ingestor) == 0
+
+
+def test_beamconv_sees_only_the_ranking_of_the_marginals():
+    ingestor = BeamConvIngestor(11, DIM, beam=3, embed_dim=8, heads=2, ffn_dim=64, layers=1).eval()
+    log_probs = torch.randn(1, 6, 11).log_softmax(-1)
+    sharper = (log_probs * 3).log_softmax(-1)  # same order, different values
+    lengths = torch.tensor([6])
+    torch.testing.assert_close(ingestor(log_probs, lengths)[0], ingestor(sharper, lengths)[0])
+
+
+def test_decoder_is_batch_invariant_over_memory_padding():
+    decoder = TransformerDecoder(17, DIM, heads=2, ffn_dim=64, layers=2).eval()
+    memory = torch.randn(2, 9, DIM)
+    mask = torch.tensor([[True] * 9, [True] * 5 + [False] * 4])
+    tokens = torch.randint(0, 17, (2, 6))
+    batch = decoder(tokens, memory, mask)
+    alone = decoder(tokens[1:], memory[1:, :5], mask[1:, :5])
+    torch.testing.assert_close(batch[1], alone[0], atol=1e-5, rtol=1e-4)
+
+
+def test_incremental_decoding_equals_teacher_forcing():
+    decoder = TransformerDecoder(17, DIM, heads=2, ffn_dim=64, layers=2).eval()
+    memory = torch.randn(2, 9, DIM)
+    mask = torch.tensor([[True] * 9, [True] * 5 + [False] * 4])
+    tokens = torch.randint(0, 17, (2, 6))
+    full = decoder(tokens, memory, mask).log_softmax(-1)
+    state = decoder.init_state(memory, mask)
+    for t in range(tokens.size(1)):
+        step, state = decoder.step(tokens[:, t], state)
+        torch.testing.assert_close(step, full[:, t], atol=1e-5, rtol=1e-4)
+
+
+def test_reordered_state_follows_the_selected_rows():
+    decoder = TransformerDecoder(17, DIM, heads=2, ffn_dim=64, layers=1).eval()
+    memory, mask = torch.randn(2, 5, DIM), torch.ones(2, 5, dtype=torch.bool)
+    state = decoder.init_state(memory, mask)
+    _, state = decoder.step(torch.tensor([3, 4]), state)
+    swapped = decoder.reorder_state(state, torch.tensor([1, 0]))
+    out, _ = decoder.step(torch.tensor([5, 5]), swapped)
+    _, state_b = decoder.step(torch.tensor([4]), decoder.init_state(memory[1:], mask[1:]))
+    alone, _ = decoder.step(torch.tensor([5]), state_b)
+    torch.testing.assert_close(out[0], alone[0], atol=1e-5, rtol=1e-4)

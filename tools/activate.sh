@@ -1,0 +1,8 @@
+# Source me: puts legonn's venv first on PATH and sets what its tools need offline.
+legonn_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$legonn_root/tools/venv/bin:$PATH"
+export PYTHONUNBUFFERED=1
+# g2p_en downloads NLTK data at import unless it finds it; use the shared copy when present.
+if [ -z "${NLTK_DATA:-}" ] && [ -d "$legonn_root/../shared/data/nltk_data" ]; then
+  export NLTK_DATA=$(cd "$legonn_root/../shared/data/nltk_data" && pwd)
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Creates (once) the Python environment legonn runs in and links it at tools/venv.
+# The venv lives outside the clone, keyed on setup.py, so fresh clones and CI reuse it.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+key=$(sha1sum "$root/setup.py" | cut -c1-12)
+venv=${LEGONN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/legonn/venv-$key}
+
+if [ ! -f "$venv/.complete" ]; then
+  echo "[install] creating $venv (first time only: about 5 minutes, 5.5 GB)"
+  rm -rf "$venv"
+  "${PYTHON:-python3}" -m venv "$venv"
+  # espnet 202511 has a dependency with a direct-URL requirement that pip >= 25 refuses.
+  "$venv/bin/pip" install -q "pip<25" wheel
+  "$venv/bin/pip" install -q -e "$root[test]"
+  touch "$venv/.complete"
+elif ! "$venv/bin/python" -c "import legonn, os, sys; sys.exit(os.path.dirname(legonn.__path__[0]) != '$root')" 2>/dev/null; then
+  # Same environment, another clone: point the editable install at this one.
+  "$venv/bin/pip" install -q --no-deps -e "$root"
+fi
+ln -sfn "$venv" "$root/tools/venv"
+echo "[install] environment ready: tools/venv -> $venv"
