@@ -53,15 +53,19 @@ def one_utterance(memory, mask, i):
 
 def test_greedy_equals_an_argmax_loop_over_full_recomputation():
     decoder = tiny_decoder()
-    memory, mask = random_memory([4, 9, 6, 2])
-    hyps = greedy_search(decoder, memory, mask, SOS, EOS, max_len_a=1.0, max_len_b=3)
+    memory, mask = random_memory([4, 9, 6, 2, 7, 5, 3])
+    hyps = greedy_search(decoder, memory, mask, SOS, EOS, max_len_a=2.0, max_len_b=4)
+    stopped_at_limit = []
     for i, hyp in enumerate(hyps):
         single_memory, single_mask = one_utterance(memory, mask, i)
-        max_len = int(single_mask.sum()) + 3
+        max_len = 2 * int(single_mask.sum()) + 4
         assert hyp.tokens == argmax_loop(decoder, single_memory, single_mask, max_len)
-        if len(hyp.tokens) < max_len:  # forced <eos> at the limit is scored too
-            expected = sequence_score(decoder, single_memory, single_mask, hyp.tokens)
-            assert hyp.score == pytest.approx(expected, abs=1e-4)
+        # An <eos> forced at the max length is scored like any other.
+        expected = sequence_score(decoder, single_memory, single_mask, hyp.tokens)
+        assert hyp.score == pytest.approx(expected, abs=1e-4)
+        assert hyp.normalized_score == hyp.score  # a beam of one has no length penalty
+        stopped_at_limit.append(len(hyp.tokens) == max_len)
+    assert set(stopped_at_limit) == {True, False}, "cover both ways a hypothesis ends"
 
 
 def test_a_batch_decodes_like_each_utterance_alone():
@@ -77,12 +81,26 @@ def test_a_batch_decodes_like_each_utterance_alone():
 
 
 def test_a_wider_beam_finds_a_score_at_least_as_good_as_greedy():
+    # fairseq's stop (once `beam` hypotheses finished) can end before a long greedy path does,
+    # so the guarantee needs the search that runs until its n-best is final.
     decoder = tiny_decoder()
     memory, mask = random_memory([5, 7, 3, 9, 6, 4])
     greedy = beam_search(decoder, memory, mask, SOS, EOS, beam_size=1, length_penalty=0.6)
-    wide = beam_search(decoder, memory, mask, SOS, EOS, beam_size=5, length_penalty=0.6)
+    wide = beam_search(decoder, memory, mask, SOS, EOS, beam_size=5, length_penalty=0.6,
+                       stop_when_beam_finished=False)
     for narrow_hyps, wide_hyps in zip(greedy, wide):
         assert wide_hyps[0].normalized_score >= narrow_hyps[0].normalized_score - 1e-6
+
+
+def test_searching_until_the_nbest_is_final_is_never_worse_than_fairseqs_stop():
+    decoder = tiny_decoder()
+    memory, mask = random_memory([5, 7, 3, 9, 6, 4, 8, 2])
+    fairseq = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2)
+    final = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2,
+                        stop_when_beam_finished=False)
+    for stopped_early, searched_on in zip(fairseq, final):
+        for early, later in zip(stopped_early, searched_on):
+            assert later.normalized_score >= early.normalized_score - 1e-6
 
 
 @pytest.mark.parametrize("length_penalty", [0.0, 0.6, 1.0])

@@ -57,12 +57,13 @@ def torchaudio_score(log_probs, target):
     return frame_scores.double().sum().item()
 
 
-@pytest.fixture
-def batch():
-    """Eight utterances of different lengths, padded with junk that must be ignored."""
-    rng = np.random.default_rng(0)
-    vocab, max_frames = 7, 40
-    targets = [random_target(rng, n, vocab) for n in (0, 1, 3, 5, 8, 12, 15, 18)]
+@pytest.fixture(params=[(7, 40, (0, 1, 3, 5, 8, 12, 15, 18)), (50, 300, (10, 60, 90, 120))],
+                ids=["short", "long"])
+def batch(request):
+    """Utterances of different lengths, padded with junk that must be ignored."""
+    vocab, max_frames, target_lengths = request.param
+    rng = np.random.default_rng(max_frames)
+    targets = [random_target(rng, n, vocab) for n in target_lengths]
     lengths = np.array([max(min_frames(t), int(rng.integers(1, max_frames + 1))) for t in targets])
     log_probs = random_log_probs(rng, len(targets), max_frames, vocab)
     return log_probs, lengths, targets
@@ -115,6 +116,14 @@ def test_infeasible_utterance_is_reported_and_the_rest_still_aligned():
     assert np.isfinite(result.scores[1:]).all()
 
 
+def test_utterance_whose_only_paths_have_zero_probability_is_infeasible():
+    log_probs = np.log(np.full((1, 5, 4), 0.25, dtype=np.float32))
+    log_probs[0, :, 3] = -np.inf  # token 3 can never be emitted
+    result = forced_align(log_probs, [5], [[1, 3]], [2])
+    assert result.infeasible == [0]
+    assert (result.frame_labels == -1).all()
+
+
 def test_batched_alignment_equals_aligning_each_utterance_alone(batch):
     log_probs, lengths, targets = batch
     batched = forced_align(log_probs, lengths, pad(targets, 99), [len(t) for t in targets])
@@ -135,12 +144,19 @@ def test_torch_and_numpy_inputs_give_the_same_alignment(batch):
     assert (from_numpy.frame_labels == from_torch.frame_labels).all()
 
 
-def test_lengths_outside_the_padded_shape_are_rejected():
+def test_lengths_beyond_the_padded_shape_are_rejected():
     log_probs = np.zeros((1, 3, 4), dtype=np.float32)
     with pytest.raises(ValueError):
         forced_align(log_probs, [4], [[1]], [1])
     with pytest.raises(ValueError):
         forced_align(log_probs, [3], [[1]], [2])
+
+
+def test_targets_out_of_the_vocabulary_or_equal_to_blank_are_rejected():
+    log_probs = np.zeros((1, 3, 4), dtype=np.float32)
+    for bad_target in ([[4]], [[BLANK]]):
+        with pytest.raises(ValueError):
+            forced_align(log_probs, [3], bad_target, [1])
 
 
 def test_greedy_decode_equals_argmax_collapse_reference():

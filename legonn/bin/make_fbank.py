@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    ark, tmp_ark, tmp_scp = out_dir / "feats.ark", out_dir / "feats.ark.tmp", out_dir / "feats.scp.tmp"
+    ark, tmp_ark, tmp_scp = out_dir / "feats.ark", out_dir / "feats.ark.partial", out_dir / "feats.scp.partial"
     num_frames, skipped, warnings = {}, {}, Counter()
     with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
         for utt_id, location in utterances.items():
@@ -186,8 +186,9 @@ def check_not_truncated(source) -> None:
     elif info.format == "NIST":
         header = sphere_header(source)
         expected = header["header_size"] + header["sample_count"] * header["sample_n_bytes"] * header["channel_count"]
-        if source.stat().st_size < expected and "shorten" not in header.get("sample_coding", ""):
-            raise BadAudio("truncated file", f"{source}: header promises {expected} bytes, file has {source.stat().st_size}")
+        size = source.stat().st_size
+        if size < expected and "shorten" not in header.get("sample_coding", ""):
+            raise BadAudio("truncated file", f"{source}: header promises {expected} bytes, file has {size}")
 
 
 def sphere_header(path: Path) -> dict:

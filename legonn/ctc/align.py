@@ -1,4 +1,4 @@
-"""CTC forced alignment (batched Viterbi) and greedy CTC decoding, compiled with numba.
+"""CTC forced alignment (batched Viterbi, compiled with numba) and greedy CTC decoding.
 
 The alignment runs over the usual blank-interleaved CTC topology: target ``y1..yL``
 becomes the state sequence ``blank y1 blank y2 ... yL blank`` (S = 2L + 1 states).
@@ -7,7 +7,7 @@ would join two equal labels (``a a`` needs a blank in between, or it reads as ``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
@@ -30,58 +30,53 @@ class AlignResult:
     frame_labels: np.ndarray
     scores: np.ndarray
     token_spans: list[list[tuple[int, int, int]]]
-    infeasible: list[int] = field(default_factory=list)
+    infeasible: list[int]
 
 
 @njit(cache=True)
 def _align_one(log_probs, num_frames, target, blank, frame_labels, token_start, token_end):
-    """Viterbi over one utterance; fills its output rows and returns the path score."""
+    """Viterbi over one utterance; fills its output rows and returns the path score.
+
+    frame_labels, token_start and token_end arrive filled with -1.
+    """
     num_tokens = target.shape[0]
     num_states = 2 * num_tokens + 1
+    if num_frames == 0:
+        return 0.0 if num_tokens == 0 else -np.inf
     states = np.full(num_states, blank, dtype=np.int64)
-    skip_cost = np.full(num_states, -np.inf)  # 0 where a state may be entered from s - 2
-    min_frames = num_tokens
+    skip_cost = np.full(num_states, -np.inf)  # 0 where state s may be entered from s - 2
     for k in range(num_tokens):
         states[2 * k + 1] = target[k]
         if k > 0 and target[k] != target[k - 1]:
             skip_cost[2 * k + 1] = 0.0
-        min_frames += k > 0 and target[k] == target[k - 1]
-    if num_frames < min_frames or num_frames == 0:
-        return 0.0 if num_tokens == 0 else -np.inf
 
-    # Scores of state s live at [s + 2]: two -inf cells in front let every state read
-    # s - 1 and s - 2 unconditionally, which keeps the inner loop free of branches.
-    # float64, so the reported score is the path's exact sum of float32 log-probs.
-    prev = np.full(num_states + 2, -np.inf)
-    curr = np.full(num_states + 2, -np.inf)
-    step_back = np.zeros((num_frames, num_states), dtype=np.int8)
-    prev[2] = log_probs[0, blank]
+    # best[t, s + 2] is the best score of a path in state s at frame t. Two -inf columns in
+    # front let every state read s - 1 and s - 2 unconditionally, and keeping every frame
+    # (not only backpointers) lets the backtrace re-derive each step. float64 makes the
+    # score the path's exact sum of float32 log-probs.
+    best = np.empty((num_frames, num_states + 2))
+    best[:, :2] = -np.inf
+    best[0, 2:] = -np.inf
+    best[0, 2] = log_probs[0, blank]
     if num_tokens > 0:
-        prev[3] = log_probs[0, states[1]]
-
+        best[0, 3] = log_probs[0, states[1]]
+    emit = np.empty(num_states)
     for t in range(1, num_frames):
-        emit, back = log_probs[t], step_back[t]
-        # Only states reachable from the start that can still reach the end; the band moves
-        # 2 states per frame, so the cells outside it are never read.
-        first = max(0, num_states - 2 * (num_frames - t))
-        last = min(num_states, 2 * t + 2)
-        for s in range(first, last):
-            stay, advance, skip = prev[s + 2], prev[s + 1], prev[s] + skip_cost[s]
-            best, step = stay, 0
-            if advance > best:
-                best, step = advance, 1
-            if skip > best:
-                best, step = skip, 2
-            curr[s + 2] = best + emit[states[s]]
-            back[s] = step
-        prev, curr = curr, prev
+        # Gathering the frame's emissions first leaves a max-plus loop over contiguous
+        # rows, which LLVM vectorizes (about 2x faster than gathering inside it).
+        for s in range(num_states):
+            emit[s] = log_probs[t, states[s]]
+        prev, curr = best[t - 1], best[t]
+        for s in range(num_states):
+            curr[s + 2] = max(max(prev[s + 2], prev[s + 1]), prev[s] + skip_cost[s]) + emit[s]
 
-    # The path must end on the last token or on the trailing blank.
+    # The path must end on the last token or on the trailing blank. Unreachable states
+    # stay at -inf, which is how a target too long for its frames shows up.
     s = num_states - 1
-    if num_tokens > 0 and prev[s + 1] > prev[s + 2]:
+    if num_tokens > 0 and best[-1, s + 1] > best[-1, s + 2]:
         s -= 1
-    score = prev[s + 2]
-    if score == -np.inf:  # -inf emissions can leave no path even when the length fits
+    score = best[-1, s + 2]
+    if score == -np.inf or np.isnan(score):  # NaN input would send the backtrace astray
         return score
 
     for t in range(num_frames - 1, -1, -1):
@@ -90,7 +85,10 @@ def _align_one(log_probs, num_frames, target, blank, frame_labels, token_start, 
             token_start[s // 2] = t  # walking backwards, the last write is the first frame
             if token_end[s // 2] < 0:
                 token_end[s // 2] = t + 1
-        s -= step_back[t, s]
+        if t > 0:
+            prev = best[t - 1]
+            stay, advance, skip = prev[s + 2], prev[s + 1], prev[s] + skip_cost[s]
+            s -= 0 if stay >= max(advance, skip) else (1 if advance >= skip else 2)
     return score
 
 
@@ -100,19 +98,6 @@ def _align_batch(log_probs, input_lengths, targets, target_lengths, blank,
     for b in prange(log_probs.shape[0]):
         scores[b] = _align_one(log_probs[b], input_lengths[b], targets[b, :target_lengths[b]],
                                blank, frame_labels[b], token_start[b], token_end[b])
-
-
-@njit(parallel=True, cache=True)
-def _greedy_batch(log_probs, input_lengths, blank, tokens, num_tokens):
-    for b in prange(log_probs.shape[0]):
-        count, previous = 0, -1
-        for t in range(input_lengths[b]):
-            best = np.argmax(log_probs[b, t])
-            if best != previous and best != blank:
-                tokens[b, count] = best
-                count += 1
-            previous = best
-        num_tokens[b] = count
 
 
 def _as_numpy(x, dtype) -> np.ndarray:
@@ -139,6 +124,8 @@ def forced_align(log_probs, input_lengths, targets, target_lengths, blank: int =
     _check_bounds(target_lengths, targets.shape[1], "target_lengths")
     within_length = np.arange(targets.shape[1]) < target_lengths[:, None]
     _check_bounds(targets[within_length], vocab - 1, "targets")
+    if (targets[within_length] == blank).any():
+        raise ValueError(f"targets must not contain the blank id {blank}")
 
     frame_labels = np.full((batch, max_frames), NO_LABEL, dtype=np.int64)
     scores = np.empty(batch, dtype=np.float64)
@@ -150,7 +137,7 @@ def forced_align(log_probs, input_lengths, targets, target_lengths, blank: int =
     infeasible = np.flatnonzero(scores == -np.inf).tolist()
     spans = []
     for b in range(batch):
-        n = 0 if scores[b] == -np.inf else int(target_lengths[b])
+        n = int(target_lengths[b]) if scores[b] > -np.inf else 0  # False for NaN too
         spans.append(list(zip(targets[b, :n].tolist(), token_start[b, :n].tolist(),
                               token_end[b, :n].tolist())))
     return AlignResult(frame_labels, scores, spans, infeasible)
@@ -158,10 +145,11 @@ def forced_align(log_probs, input_lengths, targets, target_lengths, blank: int =
 
 def greedy_decode(log_probs, input_lengths, blank: int = 0) -> list[list[int]]:
     """Per-frame argmax, repeats collapsed, blanks dropped."""
+    # Plain numpy: its SIMD argmax over the vocabulary beats a numba loop here.
     log_probs = _as_numpy(log_probs, np.float32)
     input_lengths = _as_numpy(input_lengths, np.int64)
     _check_bounds(input_lengths, log_probs.shape[1], "input_lengths")
-    tokens = np.empty(log_probs.shape[:2], dtype=np.int64)
-    num_tokens = np.empty(len(log_probs), dtype=np.int64)
-    _greedy_batch(log_probs, input_lengths, blank, tokens, num_tokens)
-    return [row[:n].tolist() for row, n in zip(tokens, num_tokens)]
+    best = log_probs.argmax(axis=-1)
+    keep = (best != blank) & (np.arange(best.shape[1]) < input_lengths[:, None])
+    keep[:, 1:] &= best[:, 1:] != best[:, :-1]
+    return [row[kept].tolist() for row, kept in zip(best, keep)]

@@ -45,13 +45,16 @@ TAIL_LINES = 20
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m legonn.recipe.run_jobs",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n", 2)[2],
         usage="%(prog)s [options] [JOB=1:N] LOG COMMAND ...",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--backend", choices=["local", "slurm"], default="local")
     parser.add_argument("--max_jobs", type=int, help="jobs running at once (local default: number of CPUs)")
     parser.add_argument("--gpu", type=int, default=0, help="GPUs per job (Slurm: --gres=gpu:N)")
-    parser.add_argument("--slurm_opts", default="", help="extra sbatch options, as one string")
+    parser.add_argument(
+        "--slurm_opts", default="", help='extra sbatch options as one string (a single one: --slurm_opts="--exclusive")'
+    )
     parser.add_argument("job_log_command", nargs=argparse.REMAINDER, help="[JOB=1:N] LOG COMMAND ...")
     return parser
 

@@ -3,9 +3,9 @@
 All live hypotheses of all unfinished utterances are rows of one tensor and advance together
 with the decoder's incremental state. Each step takes the top 2*beam candidates per utterance:
 <eos> candidates among the best `beam` become finished hypotheses, the best `beam` others go on.
-An utterance stops when no live beam can still beat the worst of its n-best, or at its max
-length, and its rows leave the batch, so later steps get cheaper. (fairseq stops once `beam`
-hypotheses finished, which can drop a longer, better one that is still live.)"""
+An utterance stops at its max length, when no live beam can still beat the worst of its n-best,
+or (like fairseq, whose search produced the paper's numbers) once `beam` hypotheses finished;
+its rows then leave the batch, so later steps get cheaper."""
 from dataclasses import dataclass
 from typing import Any, List, Protocol, Sequence, Tuple
 
@@ -46,9 +46,13 @@ def max_output_lengths(memory_mask: torch.Tensor, max_len_a: float, max_len_b: i
 def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: torch.Tensor,
                 sos: int, eos: int, beam_size: int = 5, length_penalty: float = 0.6,
                 max_len_a: float = 1.5, max_len_b: int = 10, nbest: int = 1,
-                scorers: Sequence[Tuple[ExtraScorer, float]] = ()) -> List[List[Hypothesis]]:
+                scorers: Sequence[Tuple[ExtraScorer, float]] = (),
+                stop_when_beam_finished: bool = True) -> List[List[Hypothesis]]:
     """memory (B, S, D), memory_mask (B, S) bool -> per utterance, its n-best hypotheses sorted
-    by normalized score. Put the decoder in eval mode first (dropout would randomize search)."""
+    by normalized score. Put the decoder in eval mode first (dropout would randomize search).
+
+    stop_when_beam_finished=False searches on until the n-best provably cannot change: never a
+    worse result, but slower, and it also finds longer hypotheses that fairseq's rule drops."""
     if not 1 <= nbest <= beam_size:
         raise ValueError(f"nbest must be between 1 and beam_size={beam_size}, got {nbest}")
     batch, device = memory.size(0), memory.device
@@ -65,7 +69,8 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
     # All beams start as the same <sos> row; only the first may expand at step 0.
     scores = torch.full((batch, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0
-    finished: List[List[Hypothesis]] = [[] for _ in range(batch)]
+    finished: List[List[Hypothesis]] = [[] for _ in range(batch)]  # n-best so far
+    finished_count = [0] * batch
 
     for step in range(int(max_lens.max()) + 1):
         log_probs, decoder_state = decoder.step(tokens[:, -1], decoder_state)
@@ -88,8 +93,8 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
 
         ends = is_eos[:, :beam] & top_scores[:, :beam].isfinite()
         if bool(ends.any()):
-            collect_finished(finished, ends, utterances, top_scores, top_beams, tokens, beam,
-                             (step + 1) ** length_penalty, nbest)
+            collect_finished(finished, finished_count, ends, utterances, top_scores, top_beams,
+                             tokens, beam, (step + 1) ** length_penalty, nbest)
 
         # The first `beam` non-<eos> candidates, in score order.
         order = torch.arange(top_ids.size(1), device=device) + is_eos * top_ids.size(1)
@@ -100,6 +105,9 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
 
         done = at_limit | nbest_is_final(finished, utterances, scores, nbest, length_penalty,
                                          step, max_lens)
+        if stop_when_beam_finished:
+            done |= torch.tensor([finished_count[u] >= beam for u in utterances.tolist()],
+                                 dtype=torch.bool, device=device)
         if bool(done.all()):
             break
         live = ~done
@@ -113,14 +121,15 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
     return finished
 
 
-def collect_finished(finished, ends, utterances, top_scores, top_beams, tokens, beam,
-                     length_norm, nbest):
+def collect_finished(finished, finished_count, ends, utterances, top_scores, top_beams, tokens,
+                     beam, length_norm, nbest):
     """Adds the <eos> candidates `ends` (U, beam) to each utterance's n-best, kept sorted."""
     live_index = ends.nonzero()[:, 0]
     rows = live_index * beam + top_beams[:, :beam][ends]
     prefixes = tokens[rows, 1:].tolist()
     for utterance, prefix, score in zip(utterances[live_index].tolist(), prefixes,
                                         top_scores[:, :beam][ends].tolist()):
+        finished_count[utterance] += 1
         hyps = finished[utterance]
         hyps.append(Hypothesis(prefix, score, score / length_norm))
         hyps.sort(key=lambda h: -h.normalized_score)

@@ -1,0 +1,212 @@
+"""Times legonn's batched beam search against ESPnet's BatchBeamSearch on the same decoder.
+
+    tools/venv/bin/python bench/beam_search.py
+
+The model is a ~7M-parameter LegoNN MT model (dim 256, 3 encoder + 3 decoder layers, 1-layer
+WEmb ingestor, 1000-token vocabulary) trained for a few hundred steps on a copy task (random
+20-40 token sentences), so hypotheses end with <eos> near the source length like real output
+rather than running to the max length as random weights do. The weights are cached in /tmp.
+Both searches get the same precomputed decoder memory and max length (1.5 * length + 10);
+only the search is timed, with 2 torch threads. ESPnet decodes one sentence at a time (its
+batching is over the beam); the decoder is wrapped as an ESPnet BatchScorerInterface that uses
+the same incremental state (cached self-attention and cross-attention keys/values).
+
+Checks: beam 1 gives identical hypotheses; at beam 5 legonn's model score is at least ESPnet's
+(on average) under the objective each search is asked to maximize. Target: >= 5x ESPnet.
+"""
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import torch
+from espnet.nets.batch_beam_search import BatchBeamSearch
+from espnet.nets.scorer_interface import BatchScorerInterface
+
+from legonn.build import build_decoder_module, build_first_encoder
+from legonn.model import IGNORE_ID, LegoNNModel
+from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
+from legonn.search import beam_search
+
+VOCAB, DIM, LAYERS = 1000, 256, 3
+MIN_LEN, MAX_LEN = 20, 40
+MAX_LEN_A, MAX_LEN_B = 1.5, 10
+CACHE = Path("/tmp/legonn_bench_beam_search_copy_model.pt")
+
+
+def build_model() -> LegoNNModel:
+    interface = Interface("copy", "word", [BLANK, UNK] + [f"w{i}" for i in range(VOCAB - 3)] + [SOS_EOS])
+    layer_conf = {"dim": DIM, "heads": 4, "ffn_dim": 1024, "layers": LAYERS, "dropout": 0.1}
+    encoder = build_first_encoder(layer_conf, "text", VOCAB, VOCAB)
+    decoder = build_decoder_module(layer_conf, VOCAB, "wemb",
+                                   {"layers": 1, "heads": 4, "ffn_dim": 1024, "dropout": 0.1}, VOCAB)
+    return LegoNNModel([encoder], decoder, [interface], interface)
+
+
+def random_sentences(count: int, generator: torch.Generator):
+    """Token ids 2..V-2 (no blank/unk/<eos>), no adjacent repeats so CTC can always emit them."""
+    lengths = torch.randint(MIN_LEN, MAX_LEN + 1, (count,), generator=generator)
+    tokens = torch.full((count, MAX_LEN), IGNORE_ID)
+    for i, length in enumerate(lengths.tolist()):
+        steps = torch.randint(1, VOCAB - 3, (length,), generator=generator)
+        tokens[i, :length] = (steps.cumsum(0) % (VOCAB - 3)) + 2
+    return tokens, lengths
+
+
+def train_copy_task(model: LegoNNModel, steps: int, batch_size: int = 32):
+    generator = torch.Generator().manual_seed(1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 100))
+    model.train()
+    for step in range(steps):
+        tokens, lengths = random_sentences(batch_size, generator)
+        loss, stats, _ = model(text=tokens, text_lengths=lengths, src_text=tokens,
+                               src_text_lengths=lengths, ctc0=tokens, ctc0_lengths=lengths)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % 50 == 0 or step == steps - 1:
+            print(f"  train step {step:4d}: loss {float(stats['loss']):.2f}  acc {float(stats['acc']):.3f}", flush=True)
+
+
+def trained_model(steps: int) -> LegoNNModel:
+    torch.manual_seed(0)
+    model = build_model()
+    if CACHE.exists() and torch.load(CACHE)["steps"] == steps:
+        model.load_state_dict(torch.load(CACHE)["model"])
+        print(f"loaded the copy-task model from {CACHE}")
+    else:
+        print(f"training the copy-task model for {steps} steps (cached in {CACHE})")
+        start = time.perf_counter()
+        train_copy_task(model, steps)
+        print(f"  trained in {time.perf_counter() - start:.0f} s")
+        torch.save({"steps": steps, "model": model.state_dict()}, CACHE)
+    return model.eval()
+
+
+class DecoderScorer(BatchScorerInterface):
+    """The legonn decoder as an ESPnet full scorer. A hypothesis' state is its per-layer
+    self-attention cache; the utterance's cross-attention keys/values are computed once."""
+
+    def __init__(self, decoder):
+        self.decoder = decoder
+
+    def batch_init_state(self, x):
+        mask = torch.ones(1, x.size(0), dtype=torch.bool)
+        state = self.decoder.init_state(x[None], mask)
+        self.cross, self.memory_mask = state["cross"], state["memory_mask"]
+        return None
+
+    def batch_score(self, ys, states, xs):
+        rows = ys.size(0)
+        if states[0] is None:
+            cache = [None] * len(self.cross)
+        else:
+            cache = [(torch.stack([s[layer][0] for s in states]), torch.stack([s[layer][1] for s in states]))
+                     for layer in range(len(self.cross))]
+        state = {"step": ys.size(1) - 1, "self": cache,
+                 "cross": [(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in self.cross],
+                 "memory_mask": self.memory_mask.expand(rows, -1, -1, -1)}
+        log_probs, state = self.decoder.step(ys[:, -1], state)
+        per_row = [[(k[i], v[i]) for k, v in state["self"]] for i in range(rows)]
+        return log_probs, per_row
+
+
+def max_lens(lengths):
+    return [int(MAX_LEN_A * n + MAX_LEN_B) for n in lengths.tolist()]
+
+
+@torch.no_grad()
+def run_legonn(decoder, memory, mask, beam, penalty, batch_size):
+    hyps = []
+    for start in range(0, len(memory), batch_size):
+        part_mask = mask[start:start + batch_size]
+        width = int(part_mask.sum(1).max())
+        hyps += beam_search(decoder, memory[start:start + batch_size, :width], part_mask[:, :width],
+                            VOCAB - 1, VOCAB - 1, beam_size=beam, length_penalty=penalty,
+                            max_len_a=MAX_LEN_A, max_len_b=MAX_LEN_B)
+    return [h[0].tokens for h in hyps]
+
+
+@torch.no_grad()
+def run_espnet(decoder, memory, lengths, beam):
+    search = BatchBeamSearch(scorers={"decoder": DecoderScorer(decoder)}, weights={"decoder": 1.0},
+                             beam_size=beam, vocab_size=VOCAB, sos=VOCAB - 1, eos=VOCAB - 1,
+                             pre_beam_score_key=None)
+    results = []
+    for i, (length, limit) in enumerate(zip(lengths.tolist(), max_lens(lengths))):
+        best = search(memory[i, :length], maxlenratio=-limit, minlenratio=0.0)[0]
+        results.append(best.yseq[1:-1].tolist())
+    return results
+
+
+@torch.no_grad()
+def model_scores(decoder, memory, mask, hypotheses, penalty):
+    """Summed log-prob of each hypothesis + <eos> by teacher forcing, / (length + 1)**penalty."""
+    scores = []
+    for i, tokens in enumerate(hypotheses):
+        length = int(mask[i].sum())
+        inputs = torch.tensor([[VOCAB - 1] + tokens])
+        log_probs = decoder(inputs, memory[i:i + 1, :length], mask[i:i + 1, :length]).log_softmax(-1)[0]
+        total = float(log_probs.gather(1, torch.tensor(tokens + [VOCAB - 1])[:, None]).sum())
+        scores.append(total / (len(tokens) + 1) ** penalty)
+    return sum(scores) / len(scores)
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--batch_size", type=int, default=50, help="legonn sentences per search call")
+    parser.add_argument("--train_steps", type=int, default=400)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    logging.disable(logging.INFO)  # ESPnet logs every search at INFO
+
+    model = trained_model(args.train_steps)
+    decoder = model.decoder.decoder
+    print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
+    sources, lengths = random_sentences(args.sentences, torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        memory, memory_lengths = model.decoder_memory(model.encode(sources.clamp(min=0), lengths))
+    mask = torch.arange(memory.size(1))[None] < memory_lengths[:, None]
+
+    print(f"\n{args.sentences} sentences of {MIN_LEN}-{MAX_LEN} tokens; legonn batch {args.batch_size}; "
+          f"torch threads {torch.get_num_threads()}")
+    print(f"{'search':<34}{'legonn sent/s':>14}{'espnet sent/s':>15}{'speed-up':>10}")
+    rows = [("beam 1 (greedy)", 1, 0.0), ("beam 5, legonn lp 0.0 (= ESPnet's)", 5, 0.0),
+            ("beam 5, legonn lp 0.6 (paper MT)", 5, 0.6)]
+    outputs = {}
+    espnet_cache = {}
+    for name, beam, penalty in rows:
+        ours, our_time = timed(run_legonn, decoder, memory, mask, beam, penalty, args.batch_size)
+        if beam not in espnet_cache:
+            espnet_cache[beam] = timed(run_espnet, decoder, memory, memory_lengths, beam)
+        theirs, their_time = espnet_cache[beam]
+        outputs[name] = ours, theirs
+        rate, their_rate = args.sentences / our_time, args.sentences / their_time
+        print(f"{name:<34}{rate:>14.1f}{their_rate:>15.1f}{rate / their_rate:>9.1f}x")
+
+    ours, theirs = outputs["beam 1 (greedy)"]
+    same = sum(a == b for a, b in zip(ours, theirs))
+    lengths_out = [len(t) for t in ours]
+    print(f"\nbeam 1 hypotheses identical: {same}/{len(ours)}  "
+          f"(output lengths {min(lengths_out)}-{max(lengths_out)}, "
+          f"mean {sum(lengths_out) / len(lengths_out):.1f}; source mean {lengths.float().mean():.1f})")
+    for name, penalty in [("beam 5, legonn lp 0.0 (= ESPnet's)", 0.0), ("beam 5, legonn lp 0.6 (paper MT)", 0.6)]:
+        ours, theirs = outputs[name]
+        our_score = model_scores(decoder, memory, mask, ours, penalty)
+        their_score = model_scores(decoder, memory, mask, theirs, penalty)
+        verdict = "OK" if our_score >= their_score - 1e-4 else "WORSE"
+        print(f"{name}: mean score/len^{penalty} legonn {our_score:.4f} vs espnet {their_score:.4f}"
+              f"  -> {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The LegoNN recipe pipeline shared by every corpus (MT and ASR).
+# A corpus recipe provides local/data.sh, conf/*.yaml and a run.sh that sets the options below.
+#
+#  stage 1  data preparation   local/data.sh --data_root DIR            -> data/<set>/
+#  stage 2  interfaces         vocabularies (bpe, phone, char, word)    -> data/interfaces/<name>/
+#  stage 3  dump               MT: filtered text; ASR: fbank features   -> dump/<set>/
+#  stage 4  collect stats      shapes and feature statistics            -> exp/<tag>/stats/
+#  stage 5  train              ESPnet trainer (resumes by itself)       -> exp/<tag>/
+#  stage 6  decode             beam search in nj jobs                   -> exp/<tag>/decode_<set>/
+#  stage 7  score              BLEU or WER, also at every interface     -> .../score*/
+#  stage 8  export modules     one archive per module                   -> exp/<tag>/modules/
+#  stage 9  compose            build exp/<tag> from other models' modules (then run 6-7 on it)
+#
+# Usage: ./legonn.sh --stage N --stop_stage M [--option value ...]   (--help lists options)
+set -euo pipefail
+
+stage=1                  # first stage to run
+stop_stage=100           # last stage to run
+task=mt                  # mt or asr
+data_root=               # corpus location handed to local/data.sh
+data_opts=               # extra options for local/data.sh
+train_set=train
+valid_set=valid
+test_sets="test"
+nj=4                     # parallel decoding / feature jobs
+ngpu=0
+cmd="utils/run_jobs.sh --backend local"   # job runner; cmd.sh sets it (Slurm there)
+train_launcher=          # e.g. "torchrun --nproc_per_node 2" for DDP (add --dist_backend gloo on CPU)
+# Interfaces: "name=kind:size:text_files[,more]" built here, or "name=copy:DIR" from another recipe.
+interfaces=
+input_interface=         # MT source vocabulary (interface name)
+ctc_interfaces=          # interface names of the encoder modules' CTC outputs, in chain order
+ctc_targets=text         # data key holding each interface's CTC target text
+output_interface=        # decoder vocabulary (default: last ctc interface)
+max_len=250              # dump filter: longest source/target text, in words
+tag=                     # experiment name (default: train config name)
+train_config=
+train_args=              # extra trainer options, e.g. "--seed 2 --max_epoch 20"
+init_param=              # e.g. exp/compose_x/model.pth to fine-tune a composed model
+inference_model=valid.acc.ave.pth
+inference_args="--beam_size 5 --penalty 0.6"
+metric=bleu              # bleu, wer or cer
+compose_modules=         # archives (encoder middle... decoder) for stage 9
+finetune_config=         # stage 9 also writes exp/<tag>/finetune.yaml from this
+
+log() { echo "[legonn.sh $(date '+%H:%M:%S')] $*"; }
+fail() { echo "[legonn.sh] stage ${current_stage:-?} failed: $*" >&2
+         echo "[legonn.sh] fix it and resume with: $0 --stage ${current_stage:-?} ..." >&2; exit 1; }
+run_stage() { current_stage=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+
+[ -f cmd.sh ] && . ./cmd.sh
+. utils/parse_options.sh
+[ -f path.sh ] && . ./path.sh
+[ -n "$tag" ] || tag=$(basename "${train_config:-model}" .yaml)
+exp=exp/$tag
+ctc_interfaces_list=($ctc_interfaces); ctc_targets_list=($ctc_targets)
+ctc_targets_list=("${ctc_targets_list[@]:0:${#ctc_interfaces_list[@]}}")
+if [ -z "$output_interface" ] && [ -n "$ctc_interfaces" ]; then
+  output_interface=${ctc_interfaces_list[${#ctc_interfaces_list[@]}-1]}
+fi
+iface() { echo "data/interfaces/$1/interface.yaml"; }
+yaml_list() { local out=""; for x in "$@"; do out+="${out:+, }$x"; done; echo "[$out]"; }
+if [ "$task" = mt ]; then input_file=src_text; input_name=src_text; input_type=text
+else input_file=feats.scp; input_name=speech; input_type=kaldi_ark; fi
+
+if run_stage 1; then
+  log "stage 1: data preparation"
+  local/data.sh ${data_root:+--data_root "$data_root"} $data_opts || fail "local/data.sh"
+  for set in $train_set $valid_set $test_sets; do
+    python -m legonn.recipe.data_dir validate "data/$set" || fail "data/$set is not a valid data dir"
+  done
+fi
+
+if run_stage 2; then
+  log "stage 2: interfaces"
+  for spec in $interfaces; do
+    name=${spec%%=*}; IFS=: read -r kind size files <<< "${spec#*=}"
+    out=data/interfaces/$name
+    if [ -f "$out/interface.yaml" ]; then log "  $name exists, kept"; continue; fi
+    if [ "$kind" = copy ]; then
+      [ -f "$size/interface.yaml" ] || fail "interface $name: $size/interface.yaml not found (run that recipe's stage 2 first)"
+      mkdir -p "$out"; cp "$size"/* "$out"/
+    else
+      python -m legonn.bin.make_interface --kind "$kind" --name "$name" --vocab_size "$size" \
+        --text ${files//,/ } --out_dir "$out" || fail "interface $name"
+    fi
+  done
+fi
+
+if run_stage 3; then
+  log "stage 3: dump ($task)"
+  for set in $train_set $valid_set $test_sets; do
+    out=dump/$set
+    [ -f "$out/.done" ] && continue
+    mkdir -p "$out"
+    if [ "$task" = mt ]; then
+      python -m legonn.recipe.data_dir filter "data/$set" "$out" --max_tokens "$max_len" || fail "dump $set"
+    else
+      mkdir -p "$out/log"
+      python -m legonn.recipe.data_dir split "data/$set/wav.scp" "$nj" "$out/log"
+      $cmd JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank \
+        --data_dir "data/$set" --key_file "$out/log/keys.JOB" --out_dir "$out/fbank/JOB" || fail "fbank $set"
+      # Utterances whose audio was skipped drop out here: filter keeps ids present in every file.
+      mkdir -p "$out/all"; cp data/"$set"/* "$out/all/"
+      for n in $(seq "$nj"); do cat "$out/fbank/$n/feats.scp"; done > "$out/all/feats.scp"
+      python -m legonn.recipe.data_dir filter "$out/all" "$out" --max_tokens "$max_len" || fail "dump $set"
+      for n in $(seq "$nj"); do cat "$out/fbank/$n/skipped"; done > "$out/skipped_audio"
+    fi
+    touch "$out/.done"
+  done
+fi
+
+data_args() {  # data_args <train|valid> <set>
+  local args="--${1}_data_path_and_name_and_type dump/$2/$input_file,$input_name,$input_type"
+  args+=" --${1}_data_path_and_name_and_type dump/$2/text,text,text"
+  for key in $(printf '%s\n' "${ctc_targets_list[@]}" | sort -u); do
+    [ "$key" = text ] || args+=" --${1}_data_path_and_name_and_type dump/$2/$key,$key,text"
+  done
+  echo "$args"
+}
+model_args() {
+  # A composed model's config already names its interfaces (with checksums); keep those.
+  if grep -q '^interfaces:' "$train_config" 2>/dev/null; then return; fi
+  local ifaces=(); for n in "${ctc_interfaces_list[@]}"; do ifaces+=("$(iface "$n")"); done
+  local args="--interfaces $(yaml_list "${ifaces[@]}") --ctc_targets $(yaml_list "${ctc_targets_list[@]}")"
+  [ -n "$output_interface" ] && args+=" --output_interface $(iface "$output_interface")"
+  [ -n "$input_interface" ] && args+=" --input_interface $(iface "$input_interface")"
+  echo "$args"
+}
+train_py=legonn.bin.${task}_train
+
+if run_stage 4; then
+  log "stage 4: collect stats -> $exp/stats"
+  [ -n "$train_config" ] || fail "--train_config is required"
+  mkdir -p "$exp"
+  if [ ! -f "$exp/stats/.done" ]; then
+    $cmd "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
+      $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
+      --train_shape_file "dump/$train_set/text" --valid_shape_file "dump/$valid_set/text" \
+      --output_dir "$exp/stats" --ngpu 0 || fail "collect stats (see $exp/stats.log)"
+    touch "$exp/stats/.done"
+  fi
+fi
+
+if run_stage 5; then
+  log "stage 5: train -> $exp (log: $exp/train.log)"
+  stats=$exp/stats
+  extra=""
+  [ "$task" = asr ] && extra+=" --normalize_stats $stats/train/feats_stats.npz"
+  [ -n "$init_param" ] && extra+=" --init_param $init_param"
+  $cmd "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
+    $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
+    --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
+    --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
+    --resume true --output_dir "$exp" --ngpu "$ngpu" $extra $train_args \
+    || fail "training (see $exp/train.log)"
+fi
+
+if run_stage 6; then
+  model_file=$exp/$inference_model
+  [ -f "$exp/model.pth" ] && [ ! -f "$model_file" ] && model_file=$exp/model.pth  # composed
+  [ -f "$model_file" ] || fail "$model_file not found"
+  for set in $test_sets; do
+    dir=$exp/decode_$set; log "stage 6: decode $set -> $dir"
+    mkdir -p "$dir/log"
+    python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
+    $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
+      --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
+      --data_path_and_name_and_type "dump/$set/$input_file,$input_name,$input_type" \
+      --output_dir "$dir/split/JOB" $inference_args || fail "decoding $set (logs: $dir/log)"
+    for f in $(cd "$dir/split/1" && find . -name text -o -name token -o -name score -o -name nbest | sort); do
+      mkdir -p "$dir/$(dirname "$f")"; cat "$dir"/split/*/"$f" | sort > "$dir/$f"
+    done
+  done
+fi
+
+if run_stage 7; then
+  for set in $test_sets; do
+    dir=$exp/decode_$set; log "stage 7: score $set"
+    python -m legonn.bin.score --metric "$metric" --ref "dump/$set/text" --hyp "$dir/text" \
+      --out_dir "$dir/score_$metric" || fail "scoring $dir"
+    for i in "${!ctc_targets_list[@]}"; do
+      [ -f "$dir/interface$i/text" ] || continue
+      key=${ctc_targets_list[$i]}; m=$metric; [ "$key" = text ] || m=wer
+      python -m legonn.bin.score --metric "$m" --ref "dump/$set/$key" --hyp "$dir/interface$i/text" \
+        --out_dir "$dir/score_interface$i" || fail "scoring interface $i of $dir"
+    done
+  done
+fi
+
+if run_stage 8; then
+  log "stage 8: export modules -> $exp/modules"
+  python -m legonn.bin.export_modules --train_config "$exp/config.yaml" \
+    --model_file "$exp/$inference_model" --out_dir "$exp/modules" || fail "export"
+fi
+
+if run_stage 9; then
+  log "stage 9: compose $compose_modules -> $exp"
+  [ -n "$compose_modules" ] || fail "--compose_modules is required"
+  python -m legonn.bin.compose --modules $compose_modules --out_dir "$exp" \
+    ${finetune_config:+--finetune_config "$finetune_config"} || fail "compose"
+fi
+log "done: stages $stage-$stop_stage of $exp"

@@ -1,0 +1,71 @@
+"""RESULTS.md for the Multi30k recipe: tables in the layout of the paper's Tables I, III, IX,
+X and Fig. 4, filled from exp/*/decode_*/score*/score.json (n/a = that run did not happen)."""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+from legonn.recipe.results import bleu, fmt, table, train_minutes  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exp", default="exp")
+    exp = parser.parse_args().exp
+    out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
+           "Produced by `local/results.py` (stage 7 of `run.sh`) from the score files in `exp/`. "
+           "BLEU on test_2016_flickr: detokenized sacreBLEU (13a) and tokenized (lower-cased, "
+           "whitespace tokens). Enc. BLEU: greedy CTC output of the encoder module (Table IX).", ""]
+
+    rows = []
+    for tag, what in [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
+                      ("de_ctc", "LegoNN encoder only (CTC)"),
+                      ("de_legonn_beamconv", "LegoNN BeamConv"), ("de_legonn_wemb", "LegoNN WEmb"),
+                      ("de_legonn_wemb_seed2", "LegoNN WEmb, seed 2"),
+                      ("de_legonn_nogrounding", "WEmb without CTC grounding / OLC")]:
+        enc = "score_bleu" if tag == "de_ctc" else "score_interface0"
+        rows.append([what, f"`{tag}`", fmt(bleu(exp, tag, "test_de")),
+                     fmt(bleu(exp, tag, "test_de", kind="tokenized")),
+                     fmt(bleu(exp, tag, "test_de", enc)) if "encdec" not in tag else "-",
+                     fmt(train_minutes(exp, tag))])
+    out += ["## De-En performance (Table I / IX)", "",
+            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "train min"], rows), ""]
+
+    rows = []
+    for src in ("fr", "cs"):
+        rows.append([src, "enc-dec trained on the slice", fmt(bleu(exp, f"{src}_low_encdec", f"test_{src}"))])
+        rows.append([src, "encoder module only (greedy CTC)", fmt(bleu(exp, f"{src}_low_ctc", f"test_{src}"))])
+        for dec in ("legonn_wemb", "legonn_beamconv"):
+            tag = f"transfer_{src}_low_ctc+de_{dec}"
+            rows.append([src, f"encoder module + De-En {dec} decoder, no fine-tuning",
+                         fmt(bleu(exp, tag, f"test_{src}"))])
+        rows.append([src, "... + fine-tuned end-to-end",
+                     fmt(bleu(exp, f"finetune_transfer_{src}_low_ctc+de_legonn_wemb", f"test_{src}"))])
+    out += ["## Module transfer to low-resource pairs (Table III, App. F, Table VI)", "",
+            table(["source", "system", "BLEU"], rows), ""]
+
+    rows = []
+    for test, encoder, decoder in [
+            ("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
+            ("seed swap", "de_legonn_wemb_seed2", "de_legonn_wemb"),
+            ("seed swap (enc-dec baseline)", "de_encdec", "de_encdec_seed2"),
+            ("seed swap (enc-dec baseline)", "de_encdec_seed2", "de_encdec"),
+            ("seed swap (no CTC grounding, Table X)", "de_legonn_nogrounding", "de_legonn_nogrounding_seed2"),
+            ("architecture swap", "de_legonn_wemb", "de_legonn_beamconv"),
+            ("architecture swap", "de_legonn_beamconv", "de_legonn_wemb"),
+            ("decoder plug", "de_ctc", "de_legonn_wemb"),
+            ("decoder plug", "de_ctc", "de_legonn_beamconv")]:
+        swapped = bleu(exp, f"swap_{encoder}+{decoder}", "test_de")
+        reference = bleu(exp, decoder, "test_de")
+        percent = None if swapped is None or not reference else 100 * swapped / reference
+        rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference), fmt(percent)])
+    out += ["## Modularity tests on De-En (Fig. 4; reference = the decoder's own model)", "",
+            table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference"], rows), ""]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    out += [f"legonn commit: {commit or 'unknown'}", ""]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Multi30k {de,fr,cs} -> en with one English BPE interface shared by every model: the paper's
+# MT claims (sections V-A..D) at Multi30k scale.
+#
+#  stage 1  data, interfaces, dump for each language pair
+#  stage 2  De-En: enc-dec, LegoNN WEmb and BeamConv, encoder-only CTC, no-grounding ablation,
+#           second seeds of WEmb, enc-dec and no-grounding; modules exported
+#  stage 3  Fr-En and Cs-En on a low-resource slice: encoder-only modules and enc-dec baselines
+#  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoder, no fine-tuning (Table III)
+#  stage 5  modularity tests: seed swap, architecture swap, decoder plug (Fig. 4), Table X swap
+#  stage 6  fine-tune the composed Fr-En model end-to-end (Table VI)
+#  stage 7  write RESULTS.md from the score files
+set -euo pipefail
+stage=1
+stop_stage=7
+data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, ...)
+mini=false               # true: a few hundred sentences and 2 epochs (CI, ./run_all.sh)
+nj=2
+bpe_size=2000            # English interface and each source vocabulary
+low_resource_fraction=0.1
+epochs=                  # override max_epoch of every config (default: the configs')
+. utils/parse_options.sh
+
+data_opts="--low_resource_fraction $low_resource_fraction"
+train_args=""
+if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
+  data_opts+=" --mini 300"; bpe_size=300; epochs=${epochs:-2}
+  train_args="--batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
+  for part in encoder_conf decoder_conf; do
+    train_args+=" --$part dim=64 --$part ffn_dim=128 --$part heads=2"
+  done
+fi
+[ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+common=(--nj "$nj" --test_sets "test_@" --valid_set "valid_@" --metric bleu
+        --input_interface "@" --ctc_interfaces en --output_interface en)
+
+# lego <src> <train_set> <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
+lego() {
+  local src=$1 train=$2 tag=$3 config=$4 stages=$5 seed=$6; shift 6
+  ./legonn.sh "${common[@]//@/$src}" --train_set "$train" --tag "$tag" \
+    --train_config "conf/$config.yaml" --train_args "$train_args --seed $seed" \
+    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
+}
+# compose <tag> <src> <archives...>: a model built from modules, decoded and scored, no training
+compose() {
+  local tag=$1 src=$2; shift 2
+  ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --compose_modules "$*" --stage 9 --stop_stage 9
+  ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --stage 6 --stop_stage 7
+}
+no_interface=(--ctc_interfaces "" --ctc_targets "")
+m=modules
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  ./legonn.sh --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts" \
+    --train_set train_de --valid_set valid_de --test_sets "test_de test_fr test_cs"
+  ifaces="en=bpe:$bpe_size:data/train_de/text"
+  for src in de fr cs; do ifaces+=" $src=bpe:$bpe_size:data/train_$src/src_text"; done
+  ./legonn.sh --stage 2 --stop_stage 2 --interfaces "$ifaces"
+  for src in de fr cs; do  # the low-resource slice is dumped like a test set
+    ./legonn.sh --stage 3 --stop_stage 3 --train_set "train_$src" --valid_set "valid_$src" \
+      --test_sets "test_$src train_${src}_low"
+  done
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  for config in legonn_wemb legonn_beamconv legonn_nogrounding ctc; do
+    lego de train_de "de_$config" "train_$config" 4-8 1
+  done
+  lego de train_de de_legonn_wemb_seed2 train_legonn_wemb 4-8 2
+  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 2
+  lego de train_de de_encdec train_encdec 4-8 1 "${no_interface[@]}"
+  lego de train_de de_encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
+fi
+
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  for src in fr cs; do
+    lego "$src" "train_${src}_low" "${src}_low_ctc" train_ctc 4-8 1
+    lego "$src" "train_${src}_low" "${src}_low_encdec" train_encdec 4-7 1 "${no_interface[@]}"
+  done
+fi
+
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  for src in fr cs; do
+    for dec in legonn_wemb legonn_beamconv; do
+      compose "transfer_${src}_low_ctc+de_$dec" "$src" \
+        "exp/${src}_low_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
+    done
+  done
+fi
+
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  swap() { compose "swap_$1+$2" de "exp/$1/$m/encoder0.zip" "exp/$2/$m/decoder.zip"; }
+  swap de_legonn_wemb de_legonn_wemb_seed2                    # seed swap
+  swap de_legonn_wemb_seed2 de_legonn_wemb
+  swap de_encdec de_encdec_seed2                              # seed swap, no interface
+  swap de_encdec_seed2 de_encdec
+  swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
+  swap de_legonn_wemb de_legonn_beamconv                      # architecture swap
+  swap de_legonn_beamconv de_legonn_wemb
+  swap de_ctc de_legonn_wemb                                  # decoder plug
+  swap de_ctc de_legonn_beamconv
+fi
+
+if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
+  composed=exp/transfer_fr_low_ctc+de_legonn_wemb
+  ./legonn.sh "${common[@]//@/fr}" --tag "$(basename $composed)" --stage 9 --stop_stage 9 \
+    --compose_modules "exp/fr_low_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
+    --finetune_config conf/finetune.yaml
+  ./legonn.sh "${common[@]//@/fr}" --train_set train_fr_low --tag "finetune_$(basename $composed)" \
+    --train_config "$composed/finetune.yaml" --init_param "$composed/model.pth" \
+    --train_args "$train_args" --stage 4 --stop_stage 7
+fi
+
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
+  python local/results.py --exp exp > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md
+  cat RESULTS.md
+fi

@@ -1,0 +1,52 @@
+"""Build a model from modules trained in different models (no fine-tuning needed).
+
+  python -m legonn.bin.compose --modules exp/fr_en/modules/encoder0.zip \
+      exp/de_en/modules/decoder.zip --out_dir exp/compose_fr_en_with_de_en_decoder
+
+writes config.yaml + model.pth, decodable with legonn.bin.inference and usable with
+`--init_param DIR/model.pth` to fine-tune the composed model end-to-end (paper Table VI).
+Modules whose interfaces differ are refused with both vocabularies named."""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+import yaml
+
+from legonn.modules import compose, read_module
+from legonn.nets.interface import InterfaceMismatch
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modules", nargs="+", required=True,
+                        help="archives in chain order: encoder, middle..., decoder")
+    parser.add_argument("--out_dir", required=True)
+    parser.add_argument("--finetune_config", help="training options (optim, epochs...) to merge with "
+                        "the composed architecture into OUT_DIR/finetune.yaml")
+    args = parser.parse_args(argv)
+    out = Path(args.out_dir)
+    try:
+        modules = [read_module(path, out / "modules") for path in args.modules]
+        composed = compose(modules, out / "interfaces")
+    except (InterfaceMismatch, ValueError, FileNotFoundError) as error:
+        sys.exit(f"compose: {error}")
+    # Decoding needs only the architecture; training options come from --finetune_config.
+    config = {"model_conf": {}, "use_preprocessor": True, "specaug_conf": None,
+              **composed["config"], "composed_from": [str(p) for p in args.modules]}
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    torch.save(composed["state"], out / "model.pth")
+    if args.finetune_config:
+        training = yaml.safe_load(Path(args.finetune_config).read_text(encoding="utf-8")) or {}
+        clash = sorted(set(training) & set(composed["config"]))
+        if clash:
+            sys.exit(f"compose: {args.finetune_config} sets {clash}, which the modules define")
+        architecture = {k: v for k, v in config.items() if k != "composed_from"}
+        (out / "finetune.yaml").write_text(yaml.safe_dump({**architecture, **training}, sort_keys=False),
+                                           encoding="utf-8")
+    (out / "task").write_text(composed["task"] + "\n")
+    print(f"composed {' + '.join(m['role'] for m in modules)} ({composed['task']}) into {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Reads score files and run logs of a recipe's exp/ dir into Markdown tables (RESULTS.md)."""
+import json
+import re
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+
+def score(exp, tag: str, test_set: str, where: str = "score_bleu") -> Optional[dict]:
+    """score.json of exp/<tag>/decode_<test_set>/<where>, or None if that run did not happen."""
+    path = Path(exp) / tag / f"decode_{test_set}" / where / "score.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def bleu(exp, tag, test_set, where="score_bleu", kind="detokenized") -> Optional[float]:
+    numbers = score(exp, tag, test_set, where)
+    return None if numbers is None else numbers[kind]["score"]
+
+
+def error_rate(exp, tag, test_set, where="score_wer") -> Optional[float]:
+    numbers = score(exp, tag, test_set, where)
+    return None if numbers is None else numbers["rate"]
+
+
+def train_minutes(exp, tag) -> Optional[float]:
+    """Wall time of training from the job runner's footer in exp/<tag>/train.log."""
+    path = Path(exp) / tag / "train.log"
+    if not path.exists():
+        return None
+    found = re.findall(r"elapsed ([0-9.]+) s", path.read_text(encoding="utf-8", errors="replace"))
+    return float(found[-1]) / 60 if found else None
+
+
+def fmt(value: Optional[float], digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def table(header: Sequence[str], rows: List[Sequence]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
