@@ -50,7 +50,8 @@ class LegoNNModel(AbsESPnetModel):
                  interfaces: Sequence[Interface], output_interface: Optional[Interface],
                  input_key: str = "src_text", ctc_weights: Optional[Sequence[float]] = None,
                  ce_weight: float = 1.0, lsm_weight: float = 0.1,
-                 normalize: Optional[nn.Module] = None, specaug: Optional[nn.Module] = None):
+                 normalize: Optional[nn.Module] = None, specaug: Optional[nn.Module] = None,
+                 input_marginals: Optional[nn.Module] = None):
         super().__init__()
         if len(interfaces) not in (0, len(encoders)):
             raise ValueError(f"{len(encoders)} encoder modules need {len(encoders)} interfaces, "
@@ -70,6 +71,9 @@ class LegoNNModel(AbsESPnetModel):
         self.lsm_weight = lsm_weight
         self.normalize = normalize
         self.specaug = specaug
+        # Text-only training of a middle module: input symbols become marginals (no weights, so
+        # the first encoder module is exactly a middle module and exports as one).
+        self.input_marginals = input_marginals
 
     @property
     def sos_eos(self) -> int:
@@ -81,6 +85,8 @@ class LegoNNModel(AbsESPnetModel):
             inputs, lengths = self.normalize(inputs, lengths)
         if self.specaug is not None and self.training:
             inputs, lengths = self.specaug(inputs, lengths)
+        if self.input_marginals is not None:
+            inputs, lengths = self.input_marginals(inputs, lengths)
         outputs = [self.encoders[0](inputs, lengths)]
         for encoder in self.encoders[1:]:
             outputs.append(encoder(outputs[-1].log_probs, outputs[-1].lengths))

@@ -49,7 +49,12 @@ def split_model(train_config, model_file) -> List[dict]:
              "encoder_conf": args["encoder_conf"], "output_interface": interfaces[0],
              "ctc_target": (args["ctc_targets"] or ["text"])[0],
              "weights": take("encoders.0.")}
-    if task == "mt":
+    if args.get("input_marginals"):  # trained from text: it reads marginals, a middle module
+        conf = {k: v for k, v in args["input_marginals"].items() if k not in ("smoothing", "confusion")}
+        first = {"role": "middle", "name": "middle0", "conf": conf, "ctc_target": first["ctc_target"],
+                 "input_interface": Interface.load(args["input_interface"]),
+                 "output_interface": interfaces[0], "weights": first["weights"]}
+    elif task == "mt":
         first["input_interface"] = Interface.load(args["input_interface"])
     else:
         first["input_size"] = args["input_size"]

@@ -77,9 +77,11 @@ def expected_keys(args) -> Optional[List[str]]:
         return [line.split(maxsplit=1)[0] for line in f if line.strip()]
 
 
-def already_decoded(output_dir: Path, keys: Optional[List[str]]) -> bool:
+def already_decoded(output_dir: Path, keys: Optional[List[str]], want_marginals: bool) -> bool:
     text = output_dir / "text"
     if keys is None or not text.is_file():
+        return False
+    if want_marginals and not any(output_dir.glob("interface*/marginals.scp")):
         return False
     with text.open(encoding="utf-8") as f:
         done = {line.split(maxsplit=1)[0] for line in f if line.strip()}
@@ -231,7 +233,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
         if getattr(args, name) is None:
             setattr(args, name, value)
     output_dir = Path(args.output_dir)
-    if already_decoded(output_dir, expected_keys(args)):
+    if already_decoded(output_dir, expected_keys(args), args.write_marginals):
         print(f"{PROG}: {output_dir / 'text'} already has every utterance; skipping")
         return output_dir
 

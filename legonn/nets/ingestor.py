@@ -65,3 +65,25 @@ class BeamConvIngestor(Ingestor):
         top = log_probs.detach().topk(self.beam, dim=-1).indices  # (B, K, beam)
         r = self.embedding(top) * mask[..., None, None]  # (B, K, beam, E)
         return self.conv(r.permute(0, 3, 1, 2)).squeeze(-1).transpose(1, 2)
+
+
+class SymbolMarginals(nn.Module):
+    """Token ids -> interface log-marginals, so a middle module (e.g. a pronunciation model) can
+    be trained from text alone: g2p phone sequences become near-one-hot distributions. In
+    training, `confusion` of the positions get a random token, imitating recognizer errors."""
+
+    def __init__(self, interface_size: int, smoothing: float = 0.05, confusion: float = 0.0,
+                 first_regular_id: int = 2):
+        super().__init__()
+        self.size, self.smoothing, self.confusion = interface_size, smoothing, confusion
+        self.first_regular_id = first_regular_id  # skip <blank> and <unk>
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
+        tokens = tokens.clamp(min=0)
+        if self.training and self.confusion > 0:
+            confused = torch.rand(tokens.shape, device=tokens.device) < self.confusion
+            random = torch.randint_like(tokens, self.first_regular_id, self.size - 1)
+            tokens = torch.where(confused, random, tokens)
+        probs = nn.functional.one_hot(tokens, self.size).float()
+        probs = probs * (1 - self.smoothing) + self.smoothing / self.size
+        return probs.log(), lengths

@@ -99,6 +99,11 @@ class LegoNNTask(AbsTask):
         raise NotImplementedError
 
     @classmethod
+    def build_first_encoder(cls, args, interface_size):
+        input_kind, input_size = cls.build_input_frontend(args)
+        return build_first_encoder(args.encoder_conf, input_kind, input_size, interface_size)
+
+    @classmethod
     def build_input_layers(cls, args) -> dict:
         """Extra LegoNNModel arguments (feature normalization, augmentation)."""
         return {}
@@ -107,9 +112,7 @@ class LegoNNTask(AbsTask):
     def build_model(cls, args) -> LegoNNModel:
         interfaces, output = cls.load_interfaces(args)
         sizes = [interface.size for interface in interfaces]
-        input_kind, input_size = cls.build_input_frontend(args)
-        encoders = [build_first_encoder(args.encoder_conf, input_kind, input_size,
-                                        sizes[0] if sizes else None)]
+        encoders = [cls.build_first_encoder(args, sizes[0] if sizes else None)]
         if len(args.middle_modules) != max(len(interfaces) - 1, 0):
             raise ValueError(f"{len(interfaces)} interfaces need {len(interfaces) - 1} middle modules, "
                              f"got {len(args.middle_modules)}")

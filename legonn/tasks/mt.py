@@ -1,5 +1,9 @@
 """LegoNN machine translation: source text -> encoder module(s) -> decoder module."""
+from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str_or_none
+
+from legonn.build import build_middle_encoder
+from legonn.nets.ingestor import SymbolMarginals
 
 from legonn.nets.interface import Interface
 from legonn.tasks.legonn_task import LegoNNTask
@@ -12,6 +16,10 @@ class MTTask(LegoNNTask):
     def add_input_arguments(cls, group):
         group.add_argument("--input_interface", type=str_or_none, default=None,
                            help="interface.yaml of the source vocabulary")
+        group.add_argument("--input_marginals", action=NestedDictAction, default=None,
+                           help="train a middle module from text: {ingestor, ingestor_conf, "
+                                "encoder_conf, smoothing, confusion}; the source symbols (e.g. "
+                                "g2p phones) are fed as marginals over --input_interface")
 
     @classmethod
     def input_interface(cls, args):
@@ -22,3 +30,18 @@ class MTTask(LegoNNTask):
     @classmethod
     def build_input_frontend(cls, args):
         return "text", cls.input_interface(args).size
+
+    @classmethod
+    def build_first_encoder(cls, args, interface_size):
+        if not args.input_marginals:
+            return super().build_first_encoder(args, interface_size)
+        conf = {k: v for k, v in args.input_marginals.items() if k not in ("smoothing", "confusion")}
+        return build_middle_encoder(conf, cls.input_interface(args).size, interface_size)
+
+    @classmethod
+    def build_input_layers(cls, args):
+        if not args.input_marginals:
+            return {}
+        conf = args.input_marginals
+        return {"input_marginals": SymbolMarginals(cls.input_interface(args).size,
+                                                   conf.get("smoothing", 0.05), conf.get("confusion", 0.0))}

@@ -99,7 +99,7 @@ if run_stage 3; then
     else
       mkdir -p "$out/log"
       python -m legonn.recipe.data_dir split "data/$set/wav.scp" "$nj" "$out/log"
-      $cmd JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank \
+      OMP_NUM_THREADS=1 $cmd JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank \
         --data_dir "data/$set" --key_file "$out/log/keys.JOB" --out_dir "$out/fbank/JOB" || fail "fbank $set"
       # Utterances whose audio was skipped drop out here: filter keeps ids present in every file.
       mkdir -p "$out/all"; cp data/"$set"/* "$out/all/"
@@ -165,7 +165,7 @@ if run_stage 6; then
     dir=$exp/decode_$set; log "stage 6: decode $set -> $dir"
     mkdir -p "$dir/log"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
-    $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
+    OMP_NUM_THREADS=1 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
       --data_path_and_name_and_type "dump/$set/$input_file,$input_name,$input_type" \
       --output_dir "$dir/split/JOB" $inference_args || fail "decoding $set (logs: $dir/log)"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# CMU AN4 English ASR (real speech, 0.7 h of training audio): the paper's ASR models
+# (section IV-A) at a size that trains on 2 CPUs, with a character interface and a phone
+# interface (g2p_en phones, App. A-B).
+#
+#  stage 1  data (held-out speakers for valid), interfaces (char, phone), fbank dump
+#  stage 2  enc-dec baseline, LegoNN WEmb and BeamConv, encoder-only CTC over characters,
+#           encoder-only phone recognizer; each decoded and scored (WER, and WER/PER of every
+#           module interface: the encoder-only output), modules exported
+#  stage 3  write RESULTS.md from the score files
+set -euo pipefail
+stage=1
+stop_stage=3
+data_root=../../../../shared/data/an4   # CMU AN4 (etc/, wav/); see local/data.sh
+mini=false               # true: 100 training utterances, 2 epochs, narrow models (CI, ~3 min)
+nj=2
+text_unit=char           # the text interface: char, or bpe (then --bpe_size)
+bpe_size=100
+epochs=                  # override max_epoch of every config (default: the configs')
+beam_size=10             # paper: 20 (CPU decoding here: 10)
+models="encdec legonn_wemb legonn_beamconv ctc phone_ctc"   # stage 2 experiments, in this order
+. utils/parse_options.sh
+
+data_opts=""
+train_args=""
+inference_args="--beam_size $beam_size --penalty 1.0"
+if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
+  data_opts="--mini 100"; epochs=${epochs:-2}
+  inference_args="--beam_size 2 --penalty 1.0"
+  train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
+  train_args+=" --encoder_conf olc.layers=1 --ingestor_conf layers=1 --decoder_conf layers=1"
+  for part in encoder_conf decoder_conf ingestor_conf; do
+    train_args+=" --$part dim=32 --$part ffn_dim=64 --$part heads=2"
+  done
+fi
+[ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
+        --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
+        --inference_args "$inference_args")
+
+# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
+lego() {
+  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
+  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" \
+    --train_args "$train_args --seed $seed" --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
+}
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
+  size=0; [ "$text_unit" = bpe ] && size=$bpe_size
+  ./legonn.sh "${common[@]}" --stage 2 --stop_stage 2 \
+    --interfaces "$text_unit=$text_unit:$size:data/train/text phone=phone:0:data/train/phones"
+  ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
+  # The dump keeps only the standard data files; carry the phone targets over (same ids).
+  for set in train valid test; do
+    [ -s "dump/$set/phones" ] && continue
+    awk 'NR == FNR { keep[$1]; next } $1 in keep' "dump/$set/text" "data/$set/phones" > "dump/$set/phones"
+  done
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  for model in $models; do
+    case $model in
+      encdec) lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets "" ;;
+      phone_ctc) lego phone_ctc train_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
+                   --output_interface phone ;;
+      *) lego "$model" "train_$model" 4-8 1 ;;
+    esac
+  done
+fi
+
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  python local/results.py --exp exp > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md
+  cat RESULTS.md
+fi

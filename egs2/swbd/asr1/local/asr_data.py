@@ -1,0 +1,1 @@
+../../../europarl_st/asr1/local/asr_data.py

@@ -1,0 +1,1 @@
+../../../wmt14_en_de/mt1/local/prepare_wmt.py
