@@ -43,23 +43,41 @@ def build_model() -> LegoNNModel:
     return LegoNNModel([encoder], decoder, [interface], interface)
 
 
-def random_sentences(count: int, generator: torch.Generator):
-    """Token ids 2..V-2 (no blank/unk/<eos>), no adjacent repeats so CTC can always emit them."""
-    lengths = torch.randint(MIN_LEN, MAX_LEN + 1, (count,), generator=generator)
-    tokens = torch.full((count, MAX_LEN), IGNORE_ID)
-    for i, length in enumerate(lengths.tolist()):
-        steps = torch.randint(1, VOCAB - 3, (length,), generator=generator)
-        tokens[i, :length] = (steps.cumsum(0) % (VOCAB - 3)) + 2
-    return tokens, lengths
+class ToyLanguage:
+    """Sentences from a random bigram model over 100 of the 1000 tokens: every token has three
+    successors with probabilities 0.6/0.3/0.1. A few hundred steps teach a model these
+    transitions and the sentence length, giving peaked distributions with real choices."""
+
+    WORDS, SUCCESSORS, PROBS = 100, 3, torch.tensor([0.6, 0.3, 0.1])
+
+    def __init__(self, seed: int = 0):
+        generator = torch.Generator().manual_seed(seed)
+        self.words = torch.randperm(VOCAB - 3, generator=generator)[:self.WORDS] + 2  # no specials
+        # Successors never repeat the word itself, so CTC can emit every sentence frame by frame.
+        shift = torch.stack([torch.randperm(self.WORDS - 1, generator=generator)[:self.SUCCESSORS] + 1
+                             for _ in range(self.WORDS)])
+        self.successors = (torch.arange(self.WORDS)[:, None] + shift) % self.WORDS
+
+    def sentences(self, count: int, generator: torch.Generator):
+        """(count, MAX_LEN) token ids padded with -1, and lengths."""
+        lengths = torch.randint(MIN_LEN, MAX_LEN + 1, (count,), generator=generator)
+        index = torch.empty(count, MAX_LEN, dtype=torch.long)
+        index[:, 0] = torch.randint(self.WORDS, (count,), generator=generator)
+        for t in range(1, MAX_LEN):
+            choice = torch.multinomial(self.PROBS, count, replacement=True, generator=generator)
+            index[:, t] = self.successors[index[:, t - 1], choice]
+        tokens = self.words[index]
+        tokens[torch.arange(MAX_LEN)[None] >= lengths[:, None]] = IGNORE_ID
+        return tokens, lengths
 
 
-def train_copy_task(model: LegoNNModel, steps: int, batch_size: int = 32):
-    generator = torch.Generator().manual_seed(1)
+def train_copy_task(model: LegoNNModel, steps: int, batch_size: int = 16):
+    language, generator = ToyLanguage(), torch.Generator().manual_seed(1)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 100))
     model.train()
     for step in range(steps):
-        tokens, lengths = random_sentences(batch_size, generator)
+        tokens, lengths = language.sentences(batch_size, generator)
         loss, stats, _ = model(text=tokens, text_lengths=lengths, src_text=tokens,
                                src_text_lengths=lengths, ctc0=tokens, ctc0_lengths=lengths)
         optimizer.zero_grad()
@@ -164,7 +182,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--batch_size", type=int, default=50, help="legonn sentences per search call")
-    parser.add_argument("--train_steps", type=int, default=400)
+    parser.add_argument("--train_steps", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(2)
     logging.disable(logging.INFO)  # ESPnet logs every search at INFO
@@ -172,7 +190,7 @@ def main():
     model = trained_model(args.train_steps)
     decoder = model.decoder.decoder
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
-    sources, lengths = random_sentences(args.sentences, torch.Generator().manual_seed(2))
+    sources, lengths = ToyLanguage().sentences(args.sentences, torch.Generator().manual_seed(2))
     with torch.no_grad():
         memory, memory_lengths = model.decoder_memory(model.encode(sources.clamp(min=0), lengths))
     mask = torch.arange(memory.size(1))[None] < memory_lengths[:, None]

@@ -18,7 +18,8 @@ text_unit=char           # the text interface: char, or bpe (then --bpe_size)
 bpe_size=100
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
-models="encdec legonn_wemb legonn_beamconv ctc phone_ctc"   # stage 2 experiments, in this order
+models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc;
+                         # with --mini true: legonn_wemb phone_ctc)
 . utils/parse_options.sh
 
 data_opts=""
@@ -28,12 +29,17 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
   data_opts="--mini 100"; epochs=${epochs:-2}
   inference_args="--beam_size 2 --penalty 1.0"
   train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
-  train_args+=" --encoder_conf olc.layers=1 --ingestor_conf layers=1 --decoder_conf layers=1"
-  for part in encoder_conf decoder_conf ingestor_conf; do
+  train_args+=" --ingestor_conf layers=1 --decoder_conf layers=1"
+  train_args+=" --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"   # ingestor dim = decoder dim
+  for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=32 --$part ffn_dim=64 --$part heads=2"
   done
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+if [ -z "$models" ]; then
+  models="encdec legonn_wemb legonn_beamconv ctc phone_ctc"
+  [ "$mini" = true ] && models="legonn_wemb phone_ctc"   # a LegoNN model and an encoder-only one
+fi
 common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
         --inference_args "$inference_args")
@@ -41,8 +47,11 @@ common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid -
 # lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
 lego() {
   local tag=$1 config=$2 stages=$3 seed=$4; shift 4
+  # Absolute feature statistics: export_modules (stage 8) copies them from another directory.
+  local stats=$PWD/exp/$tag/stats/train/feats_stats.npz
   ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" \
-    --train_args "$train_args --seed $seed" --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
+    --train_args "$train_args --seed $seed --normalize_stats $stats" \
+    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
 }
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
@@ -62,8 +71,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
       encdec) lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets "" ;;
-      phone_ctc) lego phone_ctc train_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
-                   --output_interface phone ;;
+      ctc) lego ctc train_ctc 4-8 1 --inference_model valid.loss.ave.pth ;;
+      phone_ctc) lego phone_ctc train_ctc 4-8 1 --inference_model valid.loss.ave.pth \
+                   --ctc_interfaces phone --ctc_targets phones --output_interface phone ;;
       *) lego "$model" "train_$model" 4-8 1 ;;
     esac
   done

@@ -16,15 +16,24 @@ stop_stage=7
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, ...)
 mini=false               # true: a few hundred sentences and 2 epochs (CI, ./run_all.sh)
 nj=2
-bpe_size=2000            # English interface and each source vocabulary
-low_resource_fraction=0.1
+bpe_size=1000            # English interface and each source vocabulary
+train_size=5000          # De-En training sentences (Multi30k has 29000; 2 CPUs set the size)
+low_size=1000            # Fr-En / Cs-En low-resource slices, disjoint from those
+eval_size=500            # valid and test sentences (Multi30k has 1014 / 1000)
 epochs=                  # override max_epoch of every config (default: the configs')
 . utils/parse_options.sh
 
-data_opts="--low_resource_fraction $low_resource_fraction"
+data_root=$(readlink -f "$data_root" || echo "$data_root")
+if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
+  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
+  mkdir -p mini
+  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
+  cd mini
+fi
+data_opts="--max_train $train_size --low_size $low_size --max_eval $eval_size"
 train_args=""
 if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
-  data_opts+=" --mini 300"; bpe_size=300; epochs=${epochs:-2}
+  data_opts="--max_train 300 --low_size 100 --max_eval 60"; bpe_size=300; epochs=${epochs:-2}
   train_args="--batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
   for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=64 --$part ffn_dim=128 --$part heads=2"
@@ -112,6 +121,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  python local/results.py --exp exp > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md
-  cat RESULTS.md
+  results=RESULTS.md; [ "$mini" = true ] && results=RESULTS.mini.md
+  python local/results.py --exp exp > "$results.tmp" && mv "$results.tmp" "$results"
+  cat "$results"
 fi

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Multi30k task 1 (multi-parallel captions): data/{train,valid,test}_<src> with src_text and
-# English text, for every source language; optional low-resource slices and a --mini subset.
+# English text, for every source language; low-resource slices (train_<src>_low)
+# disjoint from the main training set.
 set -euo pipefail
 data_root=../../../../shared/data/multi30k   # folder with train.<lang>.gz, val.*, test_2016_flickr.*
 src_langs="de fr cs"
-low_resource_fraction=0.1                      # also make train_<src>_low slices (0 = none)
-mini=0                                         # >0: keep only this many training sentences
+max_train=0                                    # first N training sentences (0 = all 29000)
+low_size=2000                                  # train_<src>_low: this many further sentences
+max_eval=0                                     # valid/test sentences (0 = all)
 . utils/parse_options.sh
 
 if [ ! -f "$data_root/train.en.gz" ]; then
@@ -14,10 +16,5 @@ if [ ! -f "$data_root/train.en.gz" ]; then
   echo "Get it from the multi30k/dataset repository (data/task1/raw) and pass --data_root DIR." >&2
   exit 1
 fi
-python local/prepare_multi30k.py --data_root "$data_root" --src_langs $src_langs --mini "$mini" --out data
-if [ "$low_resource_fraction" != 0 ]; then
-  for src in $src_langs; do
-    python -m legonn.recipe.data_dir subset "data/train_$src" "data/train_${src}_low" \
-      --fraction "$low_resource_fraction" --seed 0
-  done
-fi
+python local/prepare_multi30k.py --data_root "$data_root" --src_langs $src_langs --out data \
+  --max_train "$max_train" --low_size "$low_size" --max_eval "$max_eval"

@@ -1,0 +1,66 @@
+"""RESULTS.md for the AN4 recipe: WER of every model on the AN4 test set in the layout of the
+paper's Table II, plus the encoder-only error rate at each module interface (greedy CTC), from
+exp/*/decode_test/score*/score.json (n/a = that run did not happen)."""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+from legonn.recipe.results import error_rate, fmt, table, train_minutes  # noqa: E402
+
+MODELS = [  # tag, description, CTC loss, CE loss
+    ("encdec", "Baseline enc-dec", "no", "yes"),
+    ("ctc", "LegoNN encoder only (CTC over characters)", "yes", "no"),
+    ("legonn_beamconv", "LegoNN encoder + BeamConv decoder", "yes", "yes"),
+    ("legonn_wemb", "LegoNN encoder + WEmb decoder", "yes", "yes"),
+]
+
+
+def commit() -> str:
+    """Short hash of the checkout's HEAD, read from .git (no git process needed)."""
+    git = Path(__file__).resolve().parents[4] / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            if (git / ref).is_file():
+                return (git / ref).read_text().strip()[:7]
+            for line in (git / "packed-refs").read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line[:7]
+            return "unknown"
+        return head[:7]
+    except OSError:
+        return "unknown"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exp", default="exp")
+    parser.add_argument("--test_set", default="test")
+    args = parser.parse_args()
+    exp, test = args.exp, args.test_set
+    out = ["# CMU AN4 LegoNN ASR results", "",
+           "Produced by `local/results.py` (stage 3 of `run.sh`) from the score files in `exp/`. "
+           f"Test set: `{test}` (AN4 test, 130 utterances, 773 words, lower-cased). "
+           "WER: beam search over the decoder module (greedy CTC for encoder-only models). "
+           "Enc. WER: greedy CTC output of the encoder module at its character interface.", ""]
+    rows = []
+    for tag, what, ctc, ce in MODELS:
+        wer = error_rate(exp, tag, test)
+        encoder = wer if tag == "ctc" else error_rate(exp, tag, test, "score_interface0")
+        rows.append([what, f"`{tag}`", ctc, ce, fmt(wer), fmt(encoder) if ctc == "yes" else "-",
+                     fmt(train_minutes(exp, tag))])
+    out += ["## Test WER (paper Table II, AN4 scale)", "",
+            table(["model", "exp", "CTC", "CE", "WER %", "Enc. WER %", "train min"], rows), ""]
+    rows = [["Phoneme recognizer (encoder only, CTC over g2p_en phones)", "`phone_ctc`",
+             fmt(error_rate(exp, "phone_ctc", test, "score_interface0")),
+             fmt(train_minutes(exp, "phone_ctc"))]]
+    out += ["## Phone interface", "",
+            table(["model", "exp", "PER %", "train min"], rows), ""]
+    out += [f"legonn commit: {commit()}", ""]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
