@@ -185,7 +185,7 @@ def main():
     parser.add_argument("--train_steps", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    logging.disable(logging.INFO)  # ESPnet logs every search at INFO
+    logging.disable(logging.WARNING)  # ESPnet logs every search, and warns at the max length
 
     model = trained_model(args.train_steps)
     decoder = model.decoder.decoder

@@ -58,7 +58,8 @@ def split_model(train_config, model_file) -> List[dict]:
         first["input_interface"] = Interface.load(args["input_interface"])
     else:
         first["input_size"] = args["input_size"]
-        first["normalize_stats"] = args.get("normalize_stats")
+        stats = args.get("normalize_stats")
+        first["normalize_stats"] = str(Path(stats).resolve()) if stats else None
         first["weights"].update({f"normalize.{k}": v for k, v in take("normalize.").items()})
     modules = [first]
     for i, conf in enumerate(args["middle_modules"], start=1):
@@ -108,7 +109,8 @@ def read_module(archive, unpack_dir) -> dict:
     archive = Path(archive)
     if not archive.exists():
         raise FileNotFoundError(f"module archive {archive} does not exist")
-    target = Path(unpack_dir) / archive.name.replace(".zip", "")
+    # Absolute: unpack already prefixes the paths it rewrites with this directory.
+    target = (Path(unpack_dir) / archive.name.replace(".zip", "")).resolve()
     try:
         files = unpack(archive, target, use_cache=False)
         meta = _load_train_config(files["module_config"])
@@ -122,7 +124,10 @@ def read_module(archive, unpack_dir) -> dict:
     for key in ("input_interface", "output_interface"):
         module.setdefault(key, None)
         if key in meta:
-            interface = Interface.load(target / meta[key]["path"])
+            try:
+                interface = Interface.load(target / meta[key]["path"])
+            except (ValueError, FileNotFoundError) as error:  # InterfaceMismatch is a ValueError
+                raise type(error)(f"{archive}: {key}: {error}; re-export the module") from None
             if interface.checksum != meta[key]["checksum"]:
                 raise InterfaceMismatch(f"{archive}: {key} files do not match the recorded checksum")
             module[key] = interface

@@ -23,6 +23,7 @@ import torch
 from espnet2.torch_utils.device_funcs import to_device
 from espnet2.utils.types import str2bool, str2triple_str
 
+from legonn.recipe.data_dir import check_data_files, read_entries
 from legonn.search import beam_search
 from legonn.tokenizer import Tokenizer
 
@@ -132,14 +133,34 @@ def greedy_ctc(log_probs: torch.Tensor, length: int, blank: int = 0) -> List[int
 def load_model(task, args):
     """Strict load: ESPnet's loader ignores missing weights, which would silently decode with
     random ones after a config/checkpoint mix-up."""
+    if not Path(args.model_file).is_file():
+        raise FileNotFoundError(f"--model_file {args.model_file} does not exist")
     model, train_args = task.build_model_from_file(args.train_config, None, args.device)
-    state = torch.load(args.model_file, map_location=args.device, weights_only=False)
+    try:
+        state = torch.load(args.model_file, map_location=args.device, weights_only=False)
+    except Exception as err:  # a damaged file raises almost anything
+        first = (str(err).strip().splitlines() or [""])[0].split(". ")[0]
+        raise ValueError(f"--model_file {args.model_file} is not a readable checkpoint "
+                         f"({type(err).__name__}: {first}); "
+                         "it may be cut off (killed or disk full while saving): use another "
+                         "epoch's file or re-run training") from None
     try:
         model.load_state_dict(state.get("module", state), strict=True)
     except RuntimeError as err:
         raise ValueError(f"{args.model_file} does not fit the model of {args.train_config}: "
                          f"{err}") from None
     return model.eval(), train_args
+
+
+def unknown_input_summary(task, train_args, args) -> str:
+    """Source pieces of the utterances to decode that the input vocabulary lacks (they become
+    <unk>); counted here because the preprocessor runs in data-loader workers."""
+    if task.input_key != "src_text":
+        return ""
+    keys = set(expected_keys(args) or [])
+    texts = [e.value for path, name, _ in args.data_path_and_name_and_type if name == "src_text"
+             for e in read_entries(path) if e.utt_id in keys]
+    return Tokenizer(task.input_interface(train_args)).count_unknown(texts)
 
 
 class Outputs:
@@ -236,6 +257,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
     if already_decoded(output_dir, expected_keys(args), args.write_marginals):
         print(f"{PROG}: {output_dir / 'text'} already has every utterance; skipping")
         return output_dir
+    check_data_files(args.data_path_and_name_and_type)
 
     task = task_class(args.task)
     model, train_args = load_model(task, args)
@@ -256,6 +278,9 @@ def main(argv: Optional[List[str]] = None) -> Path:
     seconds = time.perf_counter() - start
     print(f"{PROG}: decoded {count} utterances in {seconds:.1f} s "
           f"(beam {args.beam_size}, penalty {args.penalty}) -> {output_dir}")
+    unknown = unknown_input_summary(task, train_args, args)
+    if unknown:
+        print(f"{PROG}: {unknown}")
     return output_dir
 
 

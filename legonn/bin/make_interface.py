@@ -8,21 +8,30 @@ import io
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 from legonn.nets.interface import BLANK, KINDS, SOS_EOS, UNK, Interface
 
 
-def read_kaldi_text(path) -> Iterator[str]:
+# sentencepiece silently leaves out longer sentences (its max_sentence_length, in bytes).
+MAX_SENTENCE_BYTES = 4192
+
+
+def read_kaldi_lines(path) -> Iterator[Tuple[str, str]]:
     with open(path, "rb") as f:
         for number, raw in enumerate(f, 1):
             try:
                 line = raw.decode("utf-8").rstrip("\n")
             except UnicodeDecodeError as error:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({error})") from None
+                raise ValueError(f"{path}:{number}: not valid UTF-8 ({error}); re-encode the file "
+                                 "as UTF-8 (e.g. iconv -t UTF-8)") from None
             parts = line.split(maxsplit=1)
             if parts:
-                yield parts[1] if len(parts) > 1 else ""
+                yield parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def read_kaldi_text(path) -> Iterator[str]:
+    return (text for _, text in read_kaldi_lines(path))
 
 
 def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: str) -> Interface:
@@ -32,6 +41,7 @@ def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: 
     sentencepiece.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size,
         model_type=model_type, character_coverage=1.0, bos_id=-1, eos_id=-1, unk_id=0,
+        max_sentence_length=MAX_SENTENCE_BYTES,
         hard_vocab_limit=False, minloglevel=2)
     processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
     pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
@@ -57,11 +67,27 @@ def main(argv=None):
     parser.add_argument("--bpe_model_type", default="unigram", choices=["unigram", "bpe"])
     parser.add_argument("--out_dir", required=True)
     args = parser.parse_args(argv)
-    sentences = []
+    sentences, too_long = [], []
     for path in args.text:
         if not Path(path).exists():
             sys.exit(f"make_interface: text file {path} does not exist")
-        sentences.extend(read_kaldi_text(path))
+        try:
+            lines = list(read_kaldi_lines(path))
+        except ValueError as error:
+            sys.exit(f"make_interface: {error}")
+        for utt_id, text in lines:
+            if args.kind == "bpe" and len(text.encode("utf-8")) > MAX_SENTENCE_BYTES:
+                too_long.append(f"{path}:{utt_id}")
+            else:
+                sentences.append(text)
+    if too_long:
+        print(f"make_interface: skipped {len(too_long)} transcript(s) longer than {MAX_SENTENCE_BYTES} bytes "
+              f"(sentencepiece cannot train on them; drop them with `python -m legonn.recipe.data_dir "
+              f"filter`): {', '.join(too_long[:5])}{' ...' if len(too_long) > 5 else ''}", file=sys.stderr)
+    if not any(sentence.strip() for sentence in sentences):
+        sys.exit(f"make_interface: no text to build the {args.kind} vocabulary from in {' '.join(args.text)} "
+                 f"({len(sentences) + len(too_long)} transcript(s), all empty or skipped); "
+                 "check the data preparation stage")
     if args.kind == "bpe":
         interface = bpe_interface(args.name, sentences, args.vocab_size, args.bpe_model_type)
     else:

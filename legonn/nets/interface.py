@@ -27,6 +27,9 @@ class Interface:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"interface {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if len(self.tokens) < 3:
+            raise ValueError(f"interface {self.name!r}: needs at least {BLANK}, {UNK} and {SOS_EOS}, "
+                             f"got {len(self.tokens)} token(s)")
         expected = {0: BLANK, 1: UNK, len(self.tokens) - 1: SOS_EOS}
         for index, token in expected.items():
             if self.tokens[index] != token:
@@ -84,7 +87,15 @@ class Interface:
         path = path / "interface.yaml" if path.is_dir() else path
         if not path.exists():
             raise FileNotFoundError(f"interface file {path} does not exist")
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as error:
+            raise ValueError(f"{path}: not a readable interface file ({type(error).__name__}); "
+                             "re-create it with legonn.bin.make_interface") from None
+        missing = [key for key in ("name", "kind", "tokens") if key not in (meta if isinstance(meta, dict) else {})]
+        if missing:
+            raise ValueError(f"{path}: not an interface file (no {', '.join(missing)}); "
+                             "re-create it with legonn.bin.make_interface")
         tokens = (path.parent / meta["tokens"]).read_text(encoding="utf-8").splitlines()
         bpemodel = (path.parent / meta["bpemodel"]).read_bytes() if meta.get("bpemodel") else None
         interface = cls(meta["name"], meta["kind"], tokens, bpemodel)

@@ -31,8 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-UTTERANCE_FILES = ("text", "src_text", "wav.scp", "feats.scp", "utt2spk", "utt2num_frames")
-TEXT_FILES = ("text", "src_text")
+UTTERANCE_FILES = ("text", "src_text", "phones", "wav.scp", "feats.scp", "utt2spk", "utt2num_frames")
+TEXT_FILES = ("text", "src_text", "phones")  # phones: g2p CTC targets of a phone interface
 # Files that describe the whole set rather than single utterances travel unchanged.
 SET_FILES = ("feats_type",)
 SHOWN_IDS = 5
@@ -130,6 +130,8 @@ def validate(data_dir: str | Path) -> str:
                 f"{data_dir / 'wav.scp'}: audio file missing for {first_few(missing)}; "
                 "fix the paths (relative paths are taken from the recipe directory)"
             )
+    if "feats.scp" in tables:
+        problems += _ark_problems(data_dir / "feats.scp", tables["feats.scp"])
     if problems:
         raise DataDirError(
             f"{data_dir} is not a valid data dir:\n  - "
@@ -184,6 +186,90 @@ def _audio_exists(location: str) -> bool:
         return True
     ark_offset = re.fullmatch(r"(.+):\d+", location)  # Kaldi "file.ark:1234"
     return bool(ark_offset and Path(ark_offset.group(1)).exists())
+
+
+# --- data loader inputs -------------------------------------------------------
+
+ARK_HEADER = 15  # "\0B", "FM " or "DM ", then rows and columns as "\4" + int32 each
+
+
+def _ark_problems(scp: Path, entries: list[Entry]) -> list[str]:
+    """feats.scp entries (``file.ark:offset``) whose ark is missing, shorter than the offset,
+    or cut off inside the matrix; a data loader would fail there without naming the utterance."""
+    missing, beyond, cut = [], [], []
+    arks: dict[str, object] = {}
+    try:
+        for entry in entries:
+            location = re.fullmatch(r"(.+):(\d+)(\[.*\])?", entry.value)
+            if location is None:
+                continue  # a command or a plain matrix file: nothing to check cheaply
+            ark, offset = location.group(1), int(location.group(2))
+            if ark not in arks:
+                arks[ark] = open(ark, "rb") if Path(ark).is_file() else None
+            f = arks[ark]
+            if f is None:
+                missing.append(f"{entry.utt_id} -> {ark}")
+                continue
+            size = os.fstat(f.fileno()).st_size
+            f.seek(offset)
+            header = f.read(ARK_HEADER)
+            if len(header) < ARK_HEADER:
+                beyond.append(f"{entry.utt_id} -> {ark}:{offset} (file has {size} bytes)")
+            elif header[:2] == b"\0B" and header[2:5] in (b"FM ", b"DM "):
+                rows, cols = int.from_bytes(header[6:10], "little"), int.from_bytes(header[11:15], "little")
+                end = offset + ARK_HEADER + rows * cols * (4 if header[2:5] == b"FM " else 8)
+                if end > size:
+                    cut.append(f"{entry.utt_id} ({rows}x{cols} at {ark}:{offset}, file ends {end - size} bytes early)")
+    finally:
+        for f in arks.values():
+            if f is not None:
+                f.close()
+    problems = []
+    if missing:
+        problems.append(f"{scp}: {len(missing)} utterance(s) point to a missing ark: {first_few(missing)}; "
+                        "re-run the feature dump stage or fix the paths")
+    if beyond:
+        problems.append(f"{scp}: {len(beyond)} utterance(s) point past the end of their ark: {first_few(beyond)}; "
+                        "the ark was rewritten or cut off: re-run the feature dump stage")
+    if cut:
+        problems.append(f"{scp}: {len(cut)} utterance(s) cut off: {first_few(cut)}; the ark is truncated "
+                        "(disk full or killed while writing?): delete it and re-run the feature dump stage")
+    return problems
+
+
+def check_data_files(triples, option: str = "--data_path_and_name_and_type") -> None:
+    """Check ESPnet data-loader inputs (``path,name,type`` triples) before loading any: every
+    file exists and is valid UTF-8, every utterance of the first file is in the others, text
+    is not empty and feature entries point into whole arks. Raises ``DataDirError``."""
+    problems, ids = [], {}
+    for path, name, kind in triples:
+        if not Path(path).is_file():
+            problems.append(f"{path} (the {name} data) does not exist")
+            continue
+        if kind not in ("text", "kaldi_ark"):
+            continue
+        try:
+            entries = read_entries(path)
+        except DataDirError as err:
+            problems.append(str(err))
+            continue
+        ids[path] = {e.utt_id for e in entries}
+        if kind == "text":
+            empty = [e.utt_id for e in entries if not e.value]
+            if empty:
+                problems.append(f"{path}: {len(empty)} utterance(s) with empty {name}: {first_few(empty)}; "
+                                "drop them with `python -m legonn.recipe.data_dir filter`")
+        else:
+            problems += _ark_problems(Path(path), entries)
+    if len(ids) > 1:
+        (first, first_ids), *others = ids.items()
+        for path, other_ids in others:
+            lacking = sorted(first_ids - other_ids)
+            if lacking:
+                problems.append(f"{path} lacks {len(lacking)} utterance(s) of {first}: {first_few(lacking)}; "
+                                "keep only utterances found in every file (`python -m legonn.recipe.data_dir subset`)")
+    if problems:
+        raise DataDirError(f"cannot load the data of {option}:\n  - " + "\n  - ".join(problems))
 
 
 # --- split, filter, subset ----------------------------------------------------

@@ -5,7 +5,6 @@ from typing import Callable, Optional, Tuple
 import yaml
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.train.collate_fn import CommonCollateFn
-from espnet2.train.trainer import Trainer
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str_or_none
 
@@ -13,6 +12,7 @@ from legonn.build import build_decoder_module, build_first_encoder, build_middle
 from legonn.model import IGNORE_ID, LegoNNModel
 from legonn.nets.interface import Interface
 from legonn.tasks.preprocessor import LegoNNPreprocessor
+from legonn.tasks.trainer import LegoNNTrainer
 
 
 def yaml_list(value: str):
@@ -23,7 +23,7 @@ def yaml_list(value: str):
 class LegoNNTask(AbsTask):
     num_optimizers = 1
     class_choices_list = []
-    trainer = Trainer
+    trainer = LegoNNTrainer
     input_key = "src_text"
 
     @classmethod

@@ -1,5 +1,6 @@
 """Turns a data-loader example (raw text, features) into token-id arrays, one per vocabulary:
 model input (MT source), decoder output, and the CTC target of every module interface."""
+import logging
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -7,6 +8,9 @@ from espnet2.train.preprocessor import AbsPreprocessor
 
 from legonn.nets.interface import Interface
 from legonn.tokenizer import Tokenizer
+
+
+UNKNOWN_WARNINGS = 5  # utterances with <unk> pieces named in the log, per vocabulary
 
 
 class BadExample(ValueError):
@@ -28,7 +32,14 @@ class LegoNNPreprocessor(AbsPreprocessor):
     def tokenize(uid: str, key: str, text, tokenizer: Tokenizer) -> np.ndarray:
         if not isinstance(text, str):
             raise BadExample(f"utterance {uid!r}: '{key}' must be text, got {type(text).__name__}")
+        before = tokenizer.texts_with_unknown
         ids = tokenizer.encode(text)
+        if before < tokenizer.texts_with_unknown <= UNKNOWN_WARNINGS:
+            unknown = [p for p in tokenizer.pieces(text) if p not in tokenizer.index]
+            logging.warning(f"utterance {uid!r}: '{key}' pieces {unknown} are not in "
+                            f"{tokenizer.interface.describe()}; mapped to <unk>"
+                            + (" (further utterances are only counted)"
+                               if tokenizer.texts_with_unknown == UNKNOWN_WARNINGS else ""))
         if not ids:
             raise BadExample(f"utterance {uid!r}: '{key}' is empty after tokenization "
                              f"with {tokenizer.interface.describe()}")

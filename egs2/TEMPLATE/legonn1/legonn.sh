@@ -26,7 +26,7 @@ test_sets="test"
 nj=4                     # parallel decoding / feature jobs
 ngpu=0
 cmd="utils/run_jobs.sh --backend local"   # job runner; cmd.sh sets it (Slurm there)
-train_launcher=          # e.g. "torchrun --nproc_per_node 2" for DDP (add --dist_backend gloo on CPU)
+train_launcher=          # DDP: "torchrun --standalone --nproc_per_node 2 --no-python" (+ train_args "--dist_backend gloo" on CPU)
 # Interfaces: "name=kind:size:text_files[,more]" built here, or "name=copy:DIR" from another recipe.
 interfaces=
 input_interface=         # MT source vocabulary (interface name)
@@ -38,9 +38,10 @@ tag=                     # experiment name (default: train config name)
 train_config=
 train_args=              # extra trainer options, e.g. "--seed 2 --max_epoch 20"
 init_param=              # e.g. exp/compose_x/model.pth to fine-tune a composed model
-inference_model=valid.acc.ave.pth
-inference_args="--beam_size 5 --penalty 0.6"
+inference_model=         # default: valid.acc.ave.pth, or valid.loss.ave.pth for encoder-only models
+inference_args=          # e.g. "--beam_size 10 --batch_size 32"; default: the paper's search (MT beam 5 lp 0.6, ASR beam 20 lp 1.0)
 metric=bleu              # bleu, wer or cer
+fbank_opts=              # extra make_fbank options, e.g. "--resample" for 8 kHz audio
 compose_modules=         # archives (encoder middle... decoder) for stage 9
 finetune_config=         # stage 9 also writes exp/<tag>/finetune.yaml from this
 
@@ -52,6 +53,12 @@ run_stage() { current_stage=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1
 [ -f cmd.sh ] && . ./cmd.sh
 . utils/parse_options.sh
 [ -f path.sh ] && . ./path.sh
+for v in stage stop_stage; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "legonn.sh: --$v must be a stage number (1-9), got '${!v}'" >&2; exit 1; }
+done
+[ "$stage" -le 9 ] || { echo "legonn.sh: no stage $stage (stages are 1-9)" >&2; exit 1; }
+[ "$stage" -le "$stop_stage" ] || { echo "legonn.sh: --stage $stage is after --stop_stage $stop_stage" >&2; exit 1; }
+eval "job_runner=($cmd)"  # keeps quoted runner options (e.g. --slurm_opts '...') whole
 [ -n "$tag" ] || tag=$(basename "${train_config:-model}" .yaml)
 exp=exp/$tag
 ctc_interfaces_list=($ctc_interfaces); ctc_targets_list=($ctc_targets)
@@ -60,7 +67,7 @@ if [ -z "$output_interface" ] && [ -n "$ctc_interfaces" ]; then
   output_interface=${ctc_interfaces_list[${#ctc_interfaces_list[@]}-1]}
 fi
 iface() { echo "data/interfaces/$1/interface.yaml"; }
-yaml_list() { local out=""; for x in "$@"; do out+="${out:+, }$x"; done; echo "[$out]"; }
+yaml_list() { local out=""; for x in "$@"; do out+="${out:+,}$x"; done; echo "[$out]"; }  # one word
 if [ "$task" = mt ]; then input_file=src_text; input_name=src_text; input_type=text
 else input_file=feats.scp; input_name=speech; input_type=kaldi_ark; fi
 
@@ -99,7 +106,7 @@ if run_stage 3; then
     else
       mkdir -p "$out/log"
       python -m legonn.recipe.data_dir split "data/$set/wav.scp" "$nj" "$out/log"
-      OMP_NUM_THREADS=1 $cmd JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank \
+      OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank $fbank_opts \
         --data_dir "data/$set" --key_file "$out/log/keys.JOB" --out_dir "$out/fbank/JOB" || fail "fbank $set"
       # Utterances whose audio was skipped drop out here: filter keeps ids present in every file.
       mkdir -p "$out/all"; cp data/"$set"/* "$out/all/"
@@ -135,7 +142,7 @@ if run_stage 4; then
   [ -n "$train_config" ] || fail "--train_config is required"
   mkdir -p "$exp"
   if [ ! -f "$exp/stats/.done" ]; then
-    $cmd "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
+    "${job_runner[@]}" "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "dump/$train_set/text" --valid_shape_file "dump/$valid_set/text" \
       --output_dir "$exp/stats" --ngpu 0 || fail "collect stats (see $exp/stats.log)"
@@ -149,7 +156,7 @@ if run_stage 5; then
   extra=""
   [ "$task" = asr ] && extra+=" --normalize_stats $stats/train/feats_stats.npz"
   [ -n "$init_param" ] && extra+=" --init_param $init_param"
-  $cmd "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
+  "${job_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
     $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
     --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
     --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
@@ -157,15 +164,21 @@ if run_stage 5; then
     || fail "training (see $exp/train.log)"
 fi
 
+trained_model() {  # the checkpoint stages 6 and 8 use
+  if [ -n "$inference_model" ]; then echo "$exp/$inference_model"
+  elif [ -f "$exp/model.pth" ]; then echo "$exp/model.pth"                 # composed
+  elif [ -f "$exp/valid.acc.ave.pth" ]; then echo "$exp/valid.acc.ave.pth"
+  else echo "$exp/valid.loss.ave.pth"; fi                                  # no decoder, no accuracy
+}
+
 if run_stage 6; then
-  model_file=$exp/$inference_model
-  [ -f "$exp/model.pth" ] && [ ! -f "$model_file" ] && model_file=$exp/model.pth  # composed
+  model_file=$(trained_model)
   [ -f "$model_file" ] || fail "$model_file not found"
   for set in $test_sets; do
     dir=$exp/decode_$set; log "stage 6: decode $set -> $dir"
     mkdir -p "$dir/log"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
-    OMP_NUM_THREADS=1 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
+    OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
       --data_path_and_name_and_type "dump/$set/$input_file,$input_name,$input_type" \
       --output_dir "$dir/split/JOB" $inference_args || fail "decoding $set (logs: $dir/log)"
@@ -192,7 +205,7 @@ fi
 if run_stage 8; then
   log "stage 8: export modules -> $exp/modules"
   python -m legonn.bin.export_modules --train_config "$exp/config.yaml" \
-    --model_file "$exp/$inference_model" --out_dir "$exp/modules" || fail "export"
+    --model_file "$(trained_model)" --out_dir "$exp/modules" || fail "export"
 fi
 
 if run_stage 9; then

@@ -12,7 +12,7 @@ set -euo pipefail
 stage=1
 stop_stage=3
 data_root=../../../../shared/data/an4   # CMU AN4 (etc/, wav/); see local/data.sh
-mini=false               # true: 100 training utterances, 2 epochs, narrow models (CI, ~3 min)
+mini=false               # true: 100 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 text_unit=char           # the text interface: char, or bpe (then --bpe_size)
 bpe_size=100
@@ -21,7 +21,15 @@ beam_size=10             # paper: 20 (CPU decoding here: 10)
 models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc;
                          # with --mini true: legonn_wemb phone_ctc)
 . utils/parse_options.sh
+. ./path.sh              # the legonn environment (local/*.py run here too)
 
+data_root=$(readlink -f "$data_root" || echo "$data_root")
+if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
+  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
+  mkdir -p mini
+  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
+  cd mini
+fi
 data_opts=""
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"

@@ -3,11 +3,12 @@
 # MT claims (sections V-A..D) at Multi30k scale.
 #
 #  stage 1  data, interfaces, dump for each language pair
-#  stage 2  De-En: enc-dec, LegoNN WEmb and BeamConv, encoder-only CTC, no-grounding ablation,
-#           second seeds of WEmb, enc-dec and no-grounding; modules exported
-#  stage 3  Fr-En and Cs-En on a low-resource slice: encoder-only modules and enc-dec baselines
-#  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoder, no fine-tuning (Table III)
-#  stage 5  modularity tests: seed swap, architecture swap, decoder plug (Fig. 4), Table X swap
+#  stage 2  De-En: LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2, enc-dec baseline
+#           (each trained, decoded, scored and exported as modules)
+#  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules and enc-dec baselines
+#  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
+#  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug, and the
+#           models only those need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
 #  stage 6  fine-tune the composed Fr-En model end-to-end (Table VI)
 #  stage 7  write RESULTS.md from the score files
 set -euo pipefail
@@ -72,13 +73,11 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  for config in legonn_wemb legonn_beamconv legonn_nogrounding ctc; do
-    lego de train_de "de_$config" "train_$config" 4-8 1
-  done
+  lego de train_de de_legonn_wemb train_legonn_wemb 4-8 1
+  lego de train_de de_ctc train_ctc 4-8 1
+  lego de train_de de_legonn_beamconv train_legonn_beamconv 4-8 1
   lego de train_de de_legonn_wemb_seed2 train_legonn_wemb 4-8 2
-  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 2
   lego de train_de de_encdec train_encdec 4-8 1 "${no_interface[@]}"
-  lego de train_de de_encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -101,13 +100,16 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   swap() { compose "swap_$1+$2" de "exp/$1/$m/encoder0.zip" "exp/$2/$m/decoder.zip"; }
   swap de_legonn_wemb de_legonn_wemb_seed2                    # seed swap
   swap de_legonn_wemb_seed2 de_legonn_wemb
-  swap de_encdec de_encdec_seed2                              # seed swap, no interface
-  swap de_encdec_seed2 de_encdec
-  swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
   swap de_legonn_wemb de_legonn_beamconv                      # architecture swap
   swap de_legonn_beamconv de_legonn_wemb
   swap de_ctc de_legonn_wemb                                  # decoder plug
   swap de_ctc de_legonn_beamconv
+  lego de train_de de_encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
+  swap de_encdec de_encdec_seed2                              # seed swap, no interface
+  swap de_encdec_seed2 de_encdec
+  lego de train_de de_legonn_nogrounding train_legonn_nogrounding 4-8 1
+  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 2
+  swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then

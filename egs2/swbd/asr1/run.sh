@@ -17,6 +17,7 @@ train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_pe
 nj=32
 units=2000               # the interface of every model: sp2000 or sp100 (both are built)
 . utils/parse_options.sh
+. ./path.sh              # python (data_dir subset below)
 
 tests="eval2000_swb eval2000_ch"
 common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --valid_set valid

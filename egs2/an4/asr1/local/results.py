@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, table, train_minutes  # noqa: E402
+from legonn.recipe.results import error_rate, fmt, score, table, train_minutes  # noqa: E402
 
 MODELS = [  # tag, description, CTC loss, CE loss
     ("encdec", "Baseline enc-dec", "no", "yes"),
@@ -40,9 +40,11 @@ def main():
     parser.add_argument("--test_set", default="test")
     args = parser.parse_args()
     exp, test = args.exp, args.test_set
+    size = next((f"{n['num_sentences']} utterances, {n['num_ref']} words" for tag, *_ in MODELS
+                 if (n := score(exp, tag, test, "score_wer"))), "not decoded yet")
     out = ["# CMU AN4 LegoNN ASR results", "",
            "Produced by `local/results.py` (stage 3 of `run.sh`) from the score files in `exp/`. "
-           f"Test set: `{test}` (AN4 test, 130 utterances, 773 words, lower-cased). "
+           f"Test set: `{test}` (AN4 test: {size}; lower-cased). "
            "WER: beam search over the decoder module (greedy CTC for encoder-only models). "
            "Enc. WER: greedy CTC output of the encoder module at its character interface.", ""]
     rows = []

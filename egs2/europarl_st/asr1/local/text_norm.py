@@ -52,9 +52,11 @@ def unescape(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Unicode NFC, escapes undone, control characters and repeated whitespace removed."""
+    """Unicode NFC, escapes undone, invisible format characters (soft hyphens, zero-width
+    spaces) dropped, control characters and repeated whitespace made single spaces."""
     text = unicodedata.normalize("NFC", unescape(text))
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    text = "".join("" if unicodedata.category(c) == "Cf" else " " if unicodedata.category(c)[0] in "CZ"
+                   else c for c in text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -20,7 +20,8 @@ eval2000_speech=${EVAL2000_SPEECH:-}
 eval2000_transcripts=${EVAL2000_TRANSCRIPTS:-}
 sph2pipe=sph2pipe                    # Kaldi's tools/sph2pipe_v2.5/sph2pipe (shorten-compressed sph)
 sox=sox                              # upsamples 8 kHz to 16 kHz (ESPnet's swbd recipe does too)
-sample_rate=16000                    # 8000: no upsampling (then run make_fbank at 8 kHz)
+sample_rate=16000                    # 8000: no upsampling (needs make_fbank --sample_rate 8000,
+                                     # which legonn.sh stage 3 does not pass yet)
 num_valid=4000
 . utils/parse_options.sh
 [ -n "$data_root" ] && swbd=$data_root

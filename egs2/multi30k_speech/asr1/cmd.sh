@@ -1,0 +1,1 @@
+../../TEMPLATE/legonn1/cmd.sh

@@ -1,0 +1,101 @@
+"""RESULTS.md for the Multi30k synthetic-speech recipe: WER of the speech models and of the
+models composed with the MT recipe's De-En decoder module, in the layout of the paper's
+Tables IV-VI, from exp/*/decode_test/score*/score.json (n/a = that run did not happen).
+
+WER is on the raw captions (case and punctuation count, as the MT decoder writes them);
+"norm. WER" lower-cases both sides and strips punctuation (the paper's ASR scoring, App. A-B)."""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+from legonn.recipe.results import error_rate, fmt, score, table, train_minutes  # noqa: E402
+from legonn.scoring import read_kaldi_text  # noqa: E402
+from legonn.scoring.wer import error_rate as compute_error_rate  # noqa: E402
+
+PUNCTUATION = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
+
+
+def normalize(text: str) -> str:
+    return " ".join(PUNCTUATION.sub(" ", text.lower()).split())
+
+
+def normalized_wer(exp, tag, test, where="score_wer"):
+    """WER after lower-casing and stripping punctuation, from the files score.json names."""
+    numbers = score(exp, tag, test, where)
+    if numbers is None:
+        return None
+    try:
+        refs, hyps = read_kaldi_text(numbers["ref"]), read_kaldi_text(numbers["hyp"])
+    except (OSError, KeyError):
+        return None
+    return compute_error_rate({u: normalize(t) for u, t in hyps.items()},
+                              {u: normalize(t) for u, t in refs.items()}).rate
+
+
+def commit() -> str:
+    """Short hash of the checkout's HEAD, read from .git (no git process needed)."""
+    git = Path(__file__).resolve().parents[4] / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:7]
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()[:7]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line[:7]
+    except OSError:
+        pass
+    return "unknown"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exp", default="exp")
+    parser.add_argument("--test_set", default="test")
+    parser.add_argument("--mt_decoder", default="the MT recipe's decoder module")
+    args = parser.parse_args()
+    exp, test = args.exp, args.test_set
+    out = ["# Multi30k synthetic English speech: LegoNN ASR and ASR <- MT module transfer", "",
+           "**The speech is synthetic** (espeak-ng, see README.md): these numbers show how "
+           "modules compose, not how well real speech is recognized.", "",
+           "Produced by `local/results.py` (stage 5 of `run.sh`) from the score files in "
+           f"`{exp}/`. Test set: `{test}`, captions of Multi30k test_2016_flickr (the MT "
+           "recipe's test sentences) spoken by voices unseen in training. WER: beam search "
+           "over the decoder module, on the raw captions; norm. WER: lower-cased, punctuation "
+           "stripped. Enc. WER: greedy CTC output at the English BPE interface; PER: at the "
+           f"phone interface. MT decoder module: `{args.mt_decoder}`.", ""]
+
+    def row(what, tag, phone=None, english=None):
+        return [what, f"`{tag}`", fmt(error_rate(exp, tag, test)), fmt(normalized_wer(exp, tag, test)),
+                fmt(error_rate(exp, tag, test, english)) if english else "-",
+                fmt(error_rate(exp, tag, test, phone)) if phone else "-",
+                fmt(train_minutes(exp, tag))]
+
+    header = ["system", "exp", "WER %", "norm. WER %", "Enc. WER %", "PER %", "train min"]
+    composed = "transfer_legonn_wemb+mt"
+    rows = [row("Baseline speech enc-dec", "encdec"),
+            row("LegoNN WEmb speech model (its own decoder)", "legonn_wemb", english="score_interface0"),
+            row("its speech encoder module + MT De-En WEmb decoder module, no fine-tuning", composed,
+                english="score_interface0"),
+            row("... + fine-tuned end-to-end", f"finetune_{composed}", english="score_interface0")]
+    out += ["## Speech encoder + MT decoder (paper Tables IV, VI)", "", table(header, rows), ""]
+
+    rows = [["Phoneme recognizer (encoder only, CTC over phones)", "`phone_ctc`", "-", "-", "-",
+             fmt(error_rate(exp, "phone_ctc", test, "score_interface0")), fmt(train_minutes(exp, "phone_ctc"))],
+            row("3-module LegoNN (phones -> English BPE -> its own decoder)", "legonn_3module",
+                phone="score_interface0", english="score_interface1"),
+            row("its phone + pronunciation modules + MT De-En decoder module", "compose3_legonn_3module+mt",
+                phone="score_interface0", english="score_interface1"),
+            row("phoneme recognizer + its pronunciation module + MT De-En decoder module, no fine-tuning",
+                "compose3_phone_ctc+legonn_3module+mt", phone="score_interface0", english="score_interface1")]
+    out += ["## Three modules from three models (paper Table V)", "", table(header, rows), ""]
+    out += [f"legonn commit: {commit()}", ""]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# English ASR on SYNTHETIC speech (espeak-ng) of Multi30k captions, reusing the Multi30k MT
+# recipe's De-En decoder module: the paper's ASR <- MT transfer (section V-C, Tables IV-VI,
+# App. A-B) at a size that trains on 2 CPUs. Needs ../../multi30k/mt1 run first (stage 1 for
+# the English interface; stage 2 for its de_legonn_wemb decoder module); with --mini true,
+# that recipe's mini profile (../../multi30k/mt1/mini).
+#
+#  stage 1  synthesize data, interfaces (English BPE copied from the MT recipe, phones), dump
+#  stage 2  speech enc-dec baseline, LegoNN WEmb (English BPE interface), phoneme recognizer
+#           (encoder-only CTC over phones), 3-module LegoNN (phones -> English BPE -> decoder);
+#           decoded, scored (WER, and at every interface), modules exported
+#  stage 3  transfer: the speech encoder module + the MT De-En decoder module, no fine-tuning
+#           (Table IV), then the composed model fine-tuned end-to-end (Table VI)
+#  stage 4  3-module composition: phoneme recognizer + the 3-module model's pronunciation
+#           module + the MT De-En decoder module, no fine-tuning (Table V)
+#  stage 5  write RESULTS.md from the score files
+set -euo pipefail
+stage=1
+stop_stage=5
+data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, val.en.gz, test_2016_flickr.en.gz)
+mt_dir=../../multi30k/mt1    # the MT recipe (its mini/ with --mini true)
+mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused
+num_train=4000           # synthesized training utterances
+mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
+nj=2
+epochs=                  # override max_epoch of every config (default: the configs')
+beam_size=10             # paper: 20 (CPU decoding here: 10)
+. utils/parse_options.sh
+. ./path.sh              # the legonn environment (local/*.py run here too)
+
+data_root=$(readlink -f "$data_root" || echo "$data_root")
+mt_dir=$(readlink -f "$mt_dir" || echo "$mt_dir")
+if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
+  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
+  mkdir -p mini
+  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
+  cd mini
+fi
+data_opts="--num_train $num_train --nj $nj"
+train_args=""
+inference_args="--beam_size $beam_size --penalty 1.0"
+three_module_args=""
+finetune_args=""         # fine-tuning keeps the composed modules' architecture: no size overrides
+if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
+  mt_dir=$mt_dir/mini
+  data_opts="--mini 60 --nj $nj"; epochs=${epochs:-2}
+  inference_args="--beam_size 2 --penalty 1.0"
+  train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
+  train_args+=" --ingestor_conf layers=1 --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"
+  for part in encoder_conf decoder_conf; do
+    train_args+=" --$part dim=32 --$part ffn_dim=64 --$part heads=2 --$part layers=1"
+  done
+  # middle_modules is a list (no key=value overrides): the whole module, as JSON without spaces.
+  three_module_args='--middle_modules [{"ingestor":"wemb","ingestor_conf":{"rf":5,"heads":2,"ffn_dim":64,"layers":1},'
+  three_module_args+='"encoder_conf":{"dim":32,"heads":2,"ffn_dim":64,"layers":1,"olc":{"ratio":0.6,"max_len":160,"layers":1}}}]'
+  finetune_args="--batch_bins 400000"
+fi
+[ -n "$epochs" ] && train_args+=" --max_epoch $epochs" && finetune_args+=" --max_epoch $epochs"
+mt_interface=$mt_dir/data/interfaces/en
+mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
+common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
+        --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args")
+three=(--ctc_interfaces "phone en" --ctc_targets "phones text")
+
+# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
+lego() {
+  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
+  # Absolute feature statistics: export_modules (stage 8) copies them from another directory.
+  local stats=$PWD/exp/$tag/stats/train/feats_stats.npz extra="" file=conf/$config.yaml
+  [ "$config" = train_legonn_3module ] && extra=$three_module_args
+  [ -f "exp/conf/$config.yaml" ] && file=exp/conf/$config.yaml
+  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "$file" \
+    --train_args "$train_args --seed $seed --normalize_stats $stats $extra" \
+    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
+}
+# compose <tag> <archives...> [-- legonn.sh options]: a model built from modules, decoded and
+# scored, no training
+compose() {
+  local tag=$1; shift; local archives=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do archives+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  compose_modules "$tag" "${archives[@]}"
+  ./legonn.sh "${common[@]}" --tag "$tag" --stage 6 --stop_stage 7 "$@"
+}
+# compose_modules <tag> <archives...> [--finetune_config FILE]: legonn.sh stage 9, but with an
+# absolute --out_dir: legonn.modules.read_module joins the unpack dir to the paths espnet's
+# unpack already prefixed with it, which breaks for the relative exp/<tag> of stage 9.
+compose_modules() {
+  local tag=$1; shift
+  echo "[run.sh] compose $* -> exp/$tag"
+  python -m legonn.bin.compose --out_dir "$PWD/exp/$tag" --modules "$@"
+}
+need_mt() {  # need_mt <file> <mt stage>
+  if [ ! -e "$1" ]; then
+    local how="$mt_dir/../run.sh --mini true"; [ "$mini" = true ] || how="$mt_dir/run.sh"
+    echo "run.sh: $1 not found: run the MT recipe first ($how --stage 1 --stop_stage $2)" >&2
+    exit 1
+  fi
+}
+m=modules
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  need_mt "$mt_interface/interface.yaml" 1
+  ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
+  ./legonn.sh "${common[@]}" --stage 2 --stop_stage 2 \
+    --interfaces "en=copy:$mt_interface phone=phone:0:data/train/phones"
+  ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
+  # The dump keeps only the standard data files; carry the phone targets over (same ids).
+  for set in train valid test; do
+    [ -s "dump/$set/phones" ] && continue
+    awk 'NR == FNR { keep[$1]; next } $1 in keep' "dump/$set/text" "data/$set/phones" > "dump/$set/phones"
+  done
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets ""
+  lego legonn_wemb train_legonn_wemb 4-8 1
+  lego phone_ctc train_phone_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
+    --output_interface phone --inference_model valid.loss.ave.pth
+  # Work-around: legonn.sh hands two or more interfaces to the trainer as "[a, b]" unquoted, which
+  # the shell splits; a config that names its interfaces itself is used as it is.
+  mkdir -p exp/conf
+  { cat conf/train_legonn_3module.yaml
+    echo "interfaces: [data/interfaces/phone/interface.yaml, data/interfaces/en/interface.yaml]"
+    echo "ctc_targets: [phones, text]"
+    echo "output_interface: data/interfaces/en/interface.yaml"; } > exp/conf/train_legonn_3module.yaml
+  lego legonn_3module train_legonn_3module 4-8 1 "${three[@]}"
+fi
+
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  need_mt "$mt_decoder" 2
+  composed=transfer_legonn_wemb+mt
+  compose "$composed" "exp/legonn_wemb/$m/encoder0.zip" "$mt_decoder"
+  compose_modules "$composed" "exp/legonn_wemb/$m/encoder0.zip" "$mt_decoder" --finetune_config conf/finetune.yaml
+  ./legonn.sh "${common[@]}" --tag "finetune_$composed" --train_config "exp/$composed/finetune.yaml" \
+    --init_param "exp/$composed/model.pth" --train_args "$finetune_args" --stage 4 --stop_stage 7
+fi
+
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  need_mt "$mt_decoder" 2
+  compose compose3_phone_ctc+legonn_3module+mt "exp/phone_ctc/$m/encoder0.zip" \
+    "exp/legonn_3module/$m/middle1.zip" "$mt_decoder" -- "${three[@]}"
+  compose compose3_legonn_3module+mt "exp/legonn_3module/$m/encoder0.zip" \
+    "exp/legonn_3module/$m/middle1.zip" "$mt_decoder" -- "${three[@]}"
+fi
+
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  python local/results.py --exp exp --mt_decoder "$mt_decoder" > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md
+  cat RESULTS.md
+fi

@@ -1,0 +1,154 @@
+"""ESPnet's Trainer, made safe to interrupt, and with clear errors for unreadable inputs.
+
+ESPnet writes checkpoint.pth, <N>epoch.pth and the averaged models with torch.save straight to
+their final names, so a run killed (or out of disk space) while saving leaves a truncated
+checkpoint that --resume cannot read. While LegoNNTrainer runs, those saves go to
+NAME.partial, are flushed to disk and only then renamed over NAME: the previous file stays
+whole until the new one is complete. Around that:
+
+* --resume with an unreadable checkpoint.pth stops with what to do, and a run killed between
+  ESPnet's two saves (checkpoint.pth written, <N>epoch.pth not yet) gets <N>epoch.pth back
+  from the checkpoint, so model averaging finds every epoch;
+* every training and validation data file is checked before the first epoch (a missing file,
+  an id missing from one file, an empty text, a feats.scp entry pointing nowhere), naming the
+  utterance and the file, instead of failing inside a data-loader worker;
+* --init_param files that cannot be read are reported as such (ESPnet loads them before the
+  trainer starts, so its loader is wrapped when this module is imported).
+"""
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+import espnet2.main_funcs.average_nbest_models as espnet_averaging
+import espnet2.tasks.abs_task as espnet_abs_task
+import espnet2.train.trainer as espnet_trainer
+import torch
+from espnet2.train.trainer import Trainer
+
+from legonn.recipe.data_dir import check_data_files
+
+
+def _os_error(error):
+    """The OSError behind `error` (torch reports a failed write as a RuntimeError)."""
+    while error is not None and not isinstance(error, OSError):
+        error = error.__cause__ or error.__context__
+    return error
+
+
+def load_error(path):
+    """Why torch.load cannot read `path` (a damaged file raises almost anything), or None.
+    Called after a load failed, to tell a damaged file from weights that do not fit."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        return error
+    return None
+
+
+def describe(error: BaseException) -> str:
+    """Type and first sentence of an error (torch's read errors run on for several)."""
+    first = (str(error).strip().splitlines() or [""])[0].split(". ")[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _open_partial(path: Path):
+    """The file a save is written to (tests replace it to simulate a full disk)."""
+    return open(path, "wb")
+
+
+def atomic_save(obj, path, *args, **kwargs):
+    """torch.save that leaves `path` either as it was or complete, never truncated."""
+    if not isinstance(path, (str, os.PathLike)):
+        return torch.save(obj, path, *args, **kwargs)
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with _open_partial(partial) as f:
+            torch.save(obj, f, *args, **kwargs)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, path)
+    except Exception as error:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        cause = _os_error(error)
+        if cause is None:
+            raise
+        raise OSError(cause.errno, f"could not save {path} ({cause.strerror or cause}); the previous "
+                      f"{path.name} is unchanged: free disk space and resume with --resume true") from error
+
+
+class _TorchWithAtomicSave:
+    """Stands in for the `torch` module inside ESPnet's trainer while LegoNNTrainer runs."""
+
+    save = staticmethod(atomic_save)
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+
+@contextlib.contextmanager
+def atomic_checkpoints():
+    modules = (espnet_trainer, espnet_averaging)
+    for module in modules:
+        module.torch = _TorchWithAtomicSave()
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.torch = torch
+
+
+class LegoNNTrainer(Trainer):
+    @classmethod
+    def build_options(cls, args):
+        # The last point where the data paths are known: check them before the first epoch.
+        for key in ("train_data_path_and_name_and_type", "valid_data_path_and_name_and_type"):
+            check_data_files(getattr(args, key) or [], f"--{key}")
+        return super().build_options(args)
+
+    @staticmethod
+    def resume(checkpoint, model, reporter, *args, **kwargs):
+        try:
+            Trainer.resume(checkpoint, model, reporter, *args, **kwargs)
+        except Exception:
+            error = load_error(checkpoint)
+            if error is None:
+                raise
+            raise ValueError(f"--resume: {checkpoint} cannot be read ({describe(error)}); "
+                             f"it was probably cut off while being written "
+                             f"by an older run. Delete it to start over from epoch 1, or restore a copy") from None
+        # Killed between ESPnet's saves of checkpoint.pth and <N>epoch.pth: restore the latter.
+        epoch = reporter.get_epoch()
+        epoch_file = Path(checkpoint).parent / f"{epoch}epoch.pth"
+        other_rank = torch.distributed.is_initialized() and torch.distributed.get_rank() != 0
+        if epoch > 0 and not epoch_file.exists() and not other_rank:  # ESPnet saves on rank 0 only
+            atomic_save(model.state_dict(), epoch_file)
+            logging.warning(f"{epoch_file} was missing (run interrupted while saving); rewrote it "
+                            f"from {checkpoint}")
+
+    @classmethod
+    def run(cls, *args, **kwargs) -> None:
+        with atomic_checkpoints():
+            super().run(*args, **kwargs)
+
+
+def _load_pretrained_model(init_param: str, *args, **kwargs):
+    """ESPnet's --init_param loader, with unreadable files reported as such."""
+    path = Path(init_param.split(":", 1)[0])
+    if not path.is_file():
+        raise FileNotFoundError(f"--init_param {init_param}: {path} does not exist")
+    try:
+        return _espnet_load_pretrained_model(init_param, *args, **kwargs)
+    except Exception:
+        error = load_error(path)
+        if error is None:
+            raise
+        raise ValueError(f"--init_param {init_param}: not a readable model file "
+                         f"({describe(error)}); it may be truncated: "
+                         "re-create it (e.g. re-run compose or training)") from None
+
+
+_espnet_load_pretrained_model = espnet_abs_task.load_pretrained_model
+espnet_abs_task.load_pretrained_model = _load_pretrained_model

@@ -1,0 +1,145 @@
+"""The Multi30k synthetic-speech recipe (mini profile, in a copy of the recipe): espeak-ng
+synthesis of a few dozen captions with train and test voices disjoint, valid Kaldi data dirs
+with g2p phones, the MT recipe's English interface copied, the fbank dump; and (slow) the whole
+ASR <- MT transfer chain on top of a tiny MT model."""
+import gzip
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+from test.conftest import SHARED_DATA
+from test.recipe_copy import GENERATED, REPO, copy_recipe
+
+MULTI30K = SHARED_DATA / "multi30k"
+RECIPE = "multi30k_speech/asr1"
+ESPEAK = shutil.which("espeak-ng") is not None or (os.geteuid() == 0 and shutil.which("apt-get") is not None)
+pytestmark = [
+    pytest.mark.skipif(not (MULTI30K / "train.en.gz").is_file(), reason=f"no Multi30k at {MULTI30K}"),
+    pytest.mark.skipif(not ESPEAK, reason="espeak-ng is not installed and cannot be (needs root and apt-get)"),
+]
+
+
+def run(cwd, *args, check=True, timeout=1200):
+    result = subprocess.run(["bash", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def copy_with_mt(tmp_path):
+    """The speech recipe beside a copy of the MT recipe (it reads ../../multi30k/mt1)."""
+    mt = copy_recipe(tmp_path, "multi30k/mt1")
+    shutil.copytree(REPO / "egs2" / RECIPE, tmp_path / "egs2" / RECIPE, symlinks=True, ignore=GENERATED)
+    return tmp_path / "egs2" / RECIPE, mt
+
+
+def entries(path):
+    return dict(line.split(maxsplit=1) if " " in line else (line, "") for line in path.read_text().splitlines())
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    recipe, mt = copy_with_mt(tmp_path_factory.mktemp("speech"))
+    # Stage 1 needs only the MT recipe's English interface: build one from 300 captions.
+    english = mt / "mini/data/train_de"
+    english.mkdir(parents=True)
+    with gzip.open(MULTI30K / "train.en.gz", "rt", encoding="utf-8") as f:
+        captions = [next(f).strip() for _ in range(300)]
+    (english / "text").write_text("".join(f"m30k_train_{i:05d} {c}\n" for i, c in enumerate(captions)))
+    subprocess.run([sys.executable, "-m", "legonn.bin.make_interface", "--kind", "bpe", "--vocab_size", "100",
+                    "--name", "en", "--text", str(english / "text"), "--out_dir",
+                    str(mt / "mini/data/interfaces/en")], check=True, capture_output=True)
+    run(recipe, "run.sh", "--mini", "true", "--nj", "2", "--data_root", str(MULTI30K),
+        "--stage", "1", "--stop_stage", "1")
+    return recipe / "mini"
+
+
+def voice_parts(data_dir):
+    voices = set(entries(data_dir / "utt2spk").values())
+    return {v.split("+")[0] for v in voices}, {v.split("+")[1] for v in voices}
+
+
+def test_data_dirs_are_valid_and_hold_the_raw_english_captions(recipe):
+    with gzip.open(MULTI30K / "test_2016_flickr.en.gz", "rt", encoding="utf-8") as f:
+        test_captions = [line.strip() for line in f]
+    for name in ("train", "valid", "test"):
+        # wav.scp paths are relative to the recipe directory, as the recipe's stages run there.
+        subprocess.run([sys.executable, "-m", "legonn.recipe.data_dir", "validate", f"data/{name}"],
+                       cwd=recipe, check=True)
+        text, phones = entries(recipe / "data" / name / "text"), entries(recipe / "data" / name / "phones")
+        assert 10 <= len(text) <= 60 and text.keys() == phones.keys()
+        assert all(p.split() and not any(c.isdigit() for c in p) for p in phones.values())
+    for utt, caption in entries(recipe / "data/test/text").items():
+        assert caption == test_captions[int(utt.rsplit("_", 1)[1])]
+
+
+def test_train_and_test_voices_share_no_accent_and_no_variant(recipe):
+    train_accents, train_variants = voice_parts(recipe / "data/train")
+    for name in ("valid", "test"):
+        accents, variants = voice_parts(recipe / "data" / name)
+        assert not accents & train_accents and not variants & train_variants
+    assert len(train_accents) > 1 and len(train_variants) > 1
+
+
+def test_audio_is_16khz_mono_speech_with_noise(recipe):
+    for location in list(entries(recipe / "data/train/wav.scp").values())[:5]:
+        audio, rate = soundfile.read(recipe / location)
+        assert rate == 16000 and audio.ndim == 1 and len(audio) > 0.5 * rate
+        assert 0.2 < np.abs(audio).max() < 1.0
+        assert np.abs(audio[:400]).max() > 0  # the leading pause carries noise, not digital silence
+
+
+def test_synthesis_resumes_without_redoing_finished_files(recipe):
+    result = subprocess.run([sys.executable, "local/synthesize.py", "--plan", "db/plan/test", "--text",
+                             "data/test/text", "--wav_dir", "db/wav/test"], cwd=recipe,
+                            capture_output=True, text=True, check=True)
+    assert "0 wavs written" in result.stdout
+
+
+def test_interfaces_and_fbank_dump(recipe):
+    mt_interface = recipe.parents[2] / "multi30k/mt1/mini/data/interfaces/en/interface.yaml"
+    assert (recipe / "data/interfaces/en/interface.yaml").read_text() == mt_interface.read_text()
+    assert (recipe / "data/interfaces/phone/interface.yaml").is_file()
+    import kaldiio
+
+    for name in ("train", "valid", "test"):
+        dump = recipe / "dump" / name
+        feats = entries(dump / "feats.scp")
+        assert feats.keys() == entries(dump / "text").keys() == entries(dump / "phones").keys()
+        matrix = kaldiio.load_mat(str(recipe / next(iter(feats.values()))))
+        assert matrix.shape[1] == 80 and np.isfinite(matrix).all()
+
+
+def test_a_missing_mt_recipe_is_reported(tmp_path):
+    recipe, _ = copy_with_mt(tmp_path)
+    result = run(recipe, "run.sh", "--mini", "true", "--stage", "1", "--stop_stage", "1", check=False)
+    assert result.returncode != 0 and "run the MT recipe first" in result.stderr
+
+
+@pytest.mark.slow
+def test_speech_encoder_and_pronunciation_modules_compose_with_the_mt_decoder(tmp_path):
+    """The whole mini chain: a tiny MT model, then every stage of the speech recipe."""
+    recipe, mt = copy_with_mt(tmp_path)
+    run(mt, "run.sh", "--mini", "true", "--data_root", str(MULTI30K), "--stage", "1", "--stop_stage", "1")
+    tiny = ("--max_epoch 1 --batch_bins 3000 --encoder_conf dim=32 --encoder_conf ffn_dim=64 --encoder_conf heads=2 "
+            "--decoder_conf dim=32 --decoder_conf ffn_dim=64 --decoder_conf heads=2 "
+            "--ingestor_conf ffn_dim=64 --ingestor_conf heads=2")
+    run(mt / "mini", "legonn.sh", "--nj", "1", "--train_set", "train_de", "--valid_set", "valid_de",
+        "--test_sets", "test_de", "--input_interface", "de", "--ctc_interfaces", "en", "--tag", "de_legonn_wemb",
+        "--train_config", "conf/train_legonn_wemb.yaml", "--train_args", tiny, "--stage", "4", "--stop_stage", "8")
+    run(recipe, "run.sh", "--mini", "true", "--nj", "1", "--data_root", str(MULTI30K), timeout=3000)
+    exp = recipe / "mini/exp"
+    for tag in ("transfer_legonn_wemb+mt", "finetune_transfer_legonn_wemb+mt",
+                "compose3_phone_ctc+legonn_3module+mt"):
+        numbers = json.loads((exp / tag / "decode_test/score_wer/score.json").read_text())
+        assert math.isfinite(numbers["rate"])
+    phones = json.loads((exp / "compose3_phone_ctc+legonn_3module+mt/decode_test/score_interface0/score.json").read_text())
+    assert phones["ref"].endswith("phones")
+    assert "transfer_legonn_wemb+mt" in (recipe / "mini/RESULTS.md").read_text()
