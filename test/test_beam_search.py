@@ -81,13 +81,10 @@ def test_a_batch_decodes_like_each_utterance_alone():
 
 
 def test_a_wider_beam_finds_a_score_at_least_as_good_as_greedy():
-    # fairseq's stop (once `beam` hypotheses finished) can end before a long greedy path does,
-    # so the guarantee needs the search that runs until its n-best is final.
     decoder = tiny_decoder()
     memory, mask = random_memory([5, 7, 3, 9, 6, 4])
     greedy = beam_search(decoder, memory, mask, SOS, EOS, beam_size=1, length_penalty=0.6)
-    wide = beam_search(decoder, memory, mask, SOS, EOS, beam_size=5, length_penalty=0.6,
-                       stop_when_beam_finished=False)
+    wide = beam_search(decoder, memory, mask, SOS, EOS, beam_size=5, length_penalty=0.6)
     for narrow_hyps, wide_hyps in zip(greedy, wide):
         assert wide_hyps[0].normalized_score >= narrow_hyps[0].normalized_score - 1e-6
 
@@ -95,12 +92,13 @@ def test_a_wider_beam_finds_a_score_at_least_as_good_as_greedy():
 def test_searching_until_the_nbest_is_final_is_never_worse_than_fairseqs_stop():
     decoder = tiny_decoder()
     memory, mask = random_memory([5, 7, 3, 9, 6, 4, 8, 2])
-    fairseq = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2)
-    final = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2,
-                        stop_when_beam_finished=False)
+    fairseq = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2,
+                          stop_when_beam_finished=True)
+    final = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=2)
     for stopped_early, searched_on in zip(fairseq, final):
         for early, later in zip(stopped_early, searched_on):
             assert later.normalized_score >= early.normalized_score - 1e-6
+    assert fairseq != final, "the example should show fairseq's rule stopping too soon"
 
 
 @pytest.mark.parametrize("length_penalty", [0.0, 0.6, 1.0])

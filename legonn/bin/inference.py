@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="max output length = a * decoder memory length + b")
     parser.add_argument("--maxlenratio_b", type=int, default=10)
     parser.add_argument("--nbest", type=int, default=1)
+    parser.add_argument("--stop_when_beam_finished", type=str2bool, default=False,
+                        help="fairseq's rule: end an utterance once `beam` hypotheses ended "
+                             "(default: once its n-best can no longer change)")
     parser.add_argument("--write_marginals", type=str2bool, default=False,
                         help="also write each interface's CTC log-marginals (K x V float32)")
     parser.add_argument("--device", default="cpu")
@@ -233,7 +236,8 @@ def decode(model, loader, outputs: Outputs, args, input_key: str) -> int:
             nbests = beam_search(decoder, memory, mask, model.sos_eos, model.sos_eos,
                                  beam_size=args.beam_size, length_penalty=args.penalty,
                                  max_len_a=args.maxlenratio_a, max_len_b=args.maxlenratio_b,
-                                 nbest=args.nbest)
+                                 nbest=args.nbest,
+                                 stop_when_beam_finished=args.stop_when_beam_finished)
         for b, key in enumerate(keys):
             ids = outputs.add_interfaces(key, encoded, b)
             if nbests is not None:

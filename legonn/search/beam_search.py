@@ -3,9 +3,9 @@
 All live hypotheses of all unfinished utterances are rows of one tensor and advance together
 with the decoder's incremental state. Each step takes the top 2*beam candidates per utterance:
 <eos> candidates among the best `beam` become finished hypotheses, the best `beam` others go on.
-An utterance stops at its max length, when no live beam can still beat the worst of its n-best,
-or (like fairseq, whose search produced the paper's numbers) once `beam` hypotheses finished;
-its rows then leave the batch, so later steps get cheaper."""
+An utterance stops at its max length or when no live beam can still beat the worst of its n-best
+(optionally also, like fairseq, once `beam` hypotheses finished); its rows then leave the
+batch, so later steps get cheaper."""
 from dataclasses import dataclass
 from typing import Any, List, Protocol, Sequence, Tuple
 
@@ -47,12 +47,14 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
                 sos: int, eos: int, beam_size: int = 5, length_penalty: float = 0.6,
                 max_len_a: float = 1.5, max_len_b: int = 10, nbest: int = 1,
                 scorers: Sequence[Tuple[ExtraScorer, float]] = (),
-                stop_when_beam_finished: bool = True) -> List[List[Hypothesis]]:
+                stop_when_beam_finished: bool = False) -> List[List[Hypothesis]]:
     """memory (B, S, D), memory_mask (B, S) bool -> per utterance, its n-best hypotheses sorted
     by normalized score. Put the decoder in eval mode first (dropout would randomize search).
 
-    stop_when_beam_finished=False searches on until the n-best provably cannot change: never a
-    worse result, but slower, and it also finds longer hypotheses that fairseq's rule drops."""
+    By default an utterance ends only when its n-best provably cannot change. fairseq's rule
+    (stop_when_beam_finished=True: stop once `beam` hypotheses ended) can stop while a better,
+    longer hypothesis is live; it is faster when length_penalty is 0, when the default must run
+    looping hypotheses to the max length (see bench/beam_search.py)."""
     if not 1 <= nbest <= beam_size:
         raise ValueError(f"nbest must be between 1 and beam_size={beam_size}, got {nbest}")
     batch, device = memory.size(0), memory.device

@@ -33,14 +33,14 @@ class MTTask(LegoNNTask):
 
     @classmethod
     def build_first_encoder(cls, args, interface_size):
-        if not args.input_marginals:
+        if not getattr(args, "input_marginals", None):
             return super().build_first_encoder(args, interface_size)
         conf = {k: v for k, v in args.input_marginals.items() if k not in ("smoothing", "confusion")}
         return build_middle_encoder(conf, cls.input_interface(args).size, interface_size)
 
     @classmethod
     def build_input_layers(cls, args):
-        if not args.input_marginals:
+        if not getattr(args, "input_marginals", None):
             return {}
         conf = args.input_marginals
         return {"input_marginals": SymbolMarginals(cls.input_interface(args).size,

@@ -16,7 +16,15 @@ def main():
     out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
            "Produced by `local/results.py` (stage 7 of `run.sh`) from the score files in `exp/`. "
            "BLEU on test_2016_flickr: detokenized sacreBLEU (13a) and tokenized (lower-cased, "
-           "whitespace tokens). Enc. BLEU: greedy CTC output of the encoder module (Table IX).", ""]
+           "whitespace tokens of the raw text). Enc. BLEU: greedy CTC output of the encoder module "
+           "(Table IX).", "",
+           "Run: `./run.sh` with its defaults (5000 De-En training sentences, 1000-sentence Fr/Cs "
+           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 shared CPUs allowed), "
+           "stages in the order 1-2, 2-4, 6, 5, 7. Logs: `exp/<exp>/train.log`, "
+           "`exp/<exp>/decode_<set>/log/`, scores: `exp/<exp>/decode_<set>/score_*/score.json`. "
+           "These models are far from converged, so the BLEU values are small and the "
+           "percentages noisy; they are not comparable to the paper's. n/a: not run in the time "
+           "available.", ""]
 
     rows = []
     for tag, what in [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
