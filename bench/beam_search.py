@@ -200,7 +200,7 @@ def main():
 
     print(f"\n{args.sentences} sentences of {MIN_LEN}-{MAX_LEN} tokens; legonn batch {args.batch_size}; "
           f"torch threads {torch.get_num_threads()}")
-    print(f"{'search (legonn settings)':<38}{'legonn sent/s':>14}{'espnet sent/s':>14}{'speed-up':>9}"
+    print(f"{'search (legonn settings)':<38}{'legonn sent/s':>15}{'espnet sent/s':>15}{'speed-up':>9}"
           f"{'legonn score':>14}{'espnet score':>14}  legonn >= espnet")
     rows = [("beam 1 (greedy)", 1, 0.0, False),
             ("beam 5, lp 0.6 (paper MT)", 5, 0.6, False),
@@ -219,7 +219,7 @@ def main():
         our_score = model_scores(decoder, memory, mask, ours, penalty)
         their_score = model_scores(decoder, memory, mask, theirs, penalty)
         verdict = "yes" if our_score >= their_score - 1e-4 else "NO"
-        print(f"{name:<38}{rate:>14.1f}{their_rate:>14.1f}{rate / their_rate:>8.1f}x"
+        print(f"{name:<38}{rate:>15.1f}{their_rate:>15.1f}{rate / their_rate:>8.1f}x"
               f"{our_score:>14.4f}{their_score:>14.4f}  {verdict}", flush=True)
         if beam == 1:
             same = sum(a == b for a, b in zip(ours, theirs))

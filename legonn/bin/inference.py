@@ -257,6 +257,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
     for name, value in PAPER_SEARCH[args.task].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if not 1 <= args.nbest <= args.beam_size:
+        raise ValueError(f"--nbest {args.nbest} must be between 1 and --beam_size {args.beam_size}")
     output_dir = Path(args.output_dir)
     if already_decoded(output_dir, expected_keys(args), args.write_marginals):
         print(f"{PROG}: {output_dir / 'text'} already has every utterance; skipping")
