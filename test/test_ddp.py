@@ -1,8 +1,8 @@
-"""Distributed data-parallel training on CPU: torchrun starts two ranks of the MT trainer with
-the gloo backend, the way legonn.sh's --train_launcher does (README.md of egs2/TEMPLATE/legonn1):
+"""Distributed data-parallel training on CPU through the recipe pipeline: legonn.sh stage 5
+with --train_launcher torchrun (two ranks, gloo), as egs2/TEMPLATE/legonn1/README.md documents:
 
-    torchrun --standalone --no-python --nproc_per_node 2 python -m legonn.bin.mt_train ...
-        --ngpu 0 --dist_backend gloo --multiprocessing_distributed false
+    ./legonn.sh ... --ngpu 0 --train_launcher "torchrun --no-python --standalone --nproc_per_node 2" \
+        --train_args "--dist_backend gloo"
 
 ESPnet reads RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT from torchrun's
 environment when --dist_launcher is unset; each rank gets every batch's rank::2 slice."""
@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
-from legonn.tasks.mt import MTTask
+TEMPLATE = Path(__file__).resolve().parents[1] / "egs2" / "TEMPLATE" / "legonn1"
 
 SOURCE = "ein kleiner hund sieht eine große katze und der mann läuft schnell".split()
 TARGET = "a small dog sees a big cat and the man runs fast".split()
@@ -44,51 +43,35 @@ def toy_data(root: Path):
             tgt.append(f"utt{i:03d} " + " ".join(TARGET[w] for w in words))
         (folder / "src_text").write_text("\n".join(src) + "\n", encoding="utf-8")
         (folder / "text").write_text("\n".join(tgt) + "\n", encoding="utf-8")
-    Interface("de", "word", [BLANK, UNK, *sorted(set(SOURCE)), SOS_EOS]).save(root / "data/interfaces/de")
-    Interface("en", "word", [BLANK, UNK, *sorted(set(TARGET)), SOS_EOS]).save(root / "data/interfaces/en")
     (root / "conf.yaml").write_text(yaml.safe_dump(CONFIG))
-
-
-def task_args(split_names=("train", "valid")):
-    args = ["--config", "conf.yaml", "--input_interface", "data/interfaces/de/interface.yaml",
-            "--interfaces", "[data/interfaces/en/interface.yaml]", "--ctc_targets", "[text]"]
-    for split in split_names:
-        args += [f"--{split}_data_path_and_name_and_type", f"data/{split}/src_text,src_text,text",
-                 f"--{split}_data_path_and_name_and_type", f"data/{split}/text,text,text"]
-    return args
 
 
 @pytest.mark.skipif(shutil.which("torchrun", path=os.path.dirname(sys.executable)) is None,
                     reason="torchrun not installed")
-def test_torchrun_two_ranks_gloo(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    toy_data(tmp_path)
-    # Shapes first, in this process (legonn.sh stage 4).
-    MTTask.main(cmd=task_args() + ["--collect_stats", "true", "--train_shape_file", "data/train/text",
-                                   "--valid_shape_file", "data/valid/text", "--output_dir", "exp/stats",
-                                   "--ngpu", "0"])
-    shapes = []
-    for split in ("train", "valid"):
-        for key in ("src_text", "text"):
-            shapes += [f"--{split}_shape_file", f"exp/stats/{split}/{key}_shape"]
-    torchrun = str(Path(sys.executable).parent / "torchrun")
-    command = [torchrun, "--standalone", "--nproc_per_node", "2", "--log-dir", "torchrun_logs",
-               "--redirects", "3", "--no-python", sys.executable, "-m", "legonn.bin.mt_train",
-               *task_args(), *shapes, "--output_dir", "exp/ddp", "--ngpu", "0", "--seed", "1",
-               "--dist_backend", "gloo", "--multiprocessing_distributed", "false"]
+def test_recipe_trains_with_torchrun_two_ranks_gloo(tmp_path):
+    recipe = tmp_path / "recipe"
+    recipe.mkdir()
+    for name in ("legonn.sh", "utils", "path.sh", "cmd.sh"):
+        (recipe / name).symlink_to(TEMPLATE / name)
+    toy_data(recipe)
+    common = ["--train_set", "train", "--valid_set", "valid", "--test_sets", "valid",
+              "--input_interface", "de", "--ctc_interfaces", "en", "--tag", "ddp"]
+    stages = [["--stage", "2", "--stop_stage", "3",
+               "--interfaces", "de=word:0:data/train/src_text en=word:0:data/train/text"],
+              ["--stage", "4", "--stop_stage", "5", "--train_config", "conf.yaml", "--ngpu", "0",
+               "--train_launcher", "torchrun --no-python --standalone --nproc_per_node 2",
+               "--train_args", "--dist_backend gloo --seed 1"]]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    logs = {path.parent.name: path.read_text() for path in (tmp_path / "torchrun_logs").rglob("stderr.log")}
-    assert result.returncode == 0, result.stderr[-3000:] + "".join(v[-3000:] for v in logs.values())
+    for options in stages:
+        result = subprocess.run(["./legonn.sh", *common, *options], cwd=recipe, env=env,
+                                capture_output=True, text=True, timeout=600)
+        log = (recipe / "exp/ddp/train.log").read_text() if (recipe / "exp/ddp/train.log").exists() else ""
+        assert result.returncode == 0, result.stderr[-3000:] + log[-3000:]
 
-    assert sorted(logs) == ["0", "1"], logs.keys()
-    for rank, log in logs.items():
-        assert "legonn/bin/mt_train.py" in log  # every rank started the trainer (ESPnet prints argv)
-        assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
     host = os.uname()[1].split(".")[0]
-    assert f"[{host}:0/2]" in logs["0"]  # rank 0 of a world of 2 (ESPnet logs only on rank 0)
-    assert "1epoch training" in logs["0"] or "1/1epoch" in logs["0"], logs["0"][-2000:]
-    assert (tmp_path / "exp" / "ddp" / "1epoch.pth").is_file()
-    assert (tmp_path / "exp" / "ddp" / "checkpoint.pth").is_file()
-    config = yaml.safe_load((tmp_path / "exp" / "ddp" / "config.yaml").read_text())
+    assert f"[{host}:0/2]" in log  # rank 0 of a world of 2 (ESPnet logs only on rank 0)
+    assert "Traceback" not in log, log[-2000:]
+    assert (recipe / "exp/ddp/1epoch.pth").is_file()
+    assert (recipe / "exp/ddp/checkpoint.pth").is_file()
+    config = yaml.safe_load((recipe / "exp/ddp/config.yaml").read_text())
     assert config["dist_backend"] == "gloo" and config["multiprocessing_distributed"] is False

@@ -9,9 +9,6 @@ directory). docs/faults.md is that table:
 
     LEGONN_FAULTS_TABLE=docs/faults.md tools/venv/bin/python -m pytest -q test/test_faults.py
 
-Cases whose fix belongs to a file outside this suite's reach are xfail with the fix named; they
-start passing once it is applied.
-
 CPU-light: tiny toy data and models; the CLIs run in-process (main(argv)) except where a real
 process is the point: legonn.sh, and kill -9 (forked children, so ESPnet is imported once).
 """
@@ -268,16 +265,15 @@ class Case:
     group: str
     command: str
     check: Callable
-    needs_fix: str = ""
 
 
 CASES: List[Case] = []
 ROWS: Dict[str, tuple] = {}
 
 
-def case(id, group, command, needs_fix=""):
+def case(id, group, command):
     def register(check):
-        CASES.append(Case(id, group, command, check, needs_fix))
+        CASES.append(Case(id, group, command, check))
         return check
     return register
 
@@ -731,20 +727,17 @@ def _(toy, tmp):
     return clear_error(legonn_sh(toy.recipe, "--stgae", "3"), r"unknown option --stgae; valid options: --stage --stop_stage")
 
 
-LEGONN_SH_STAGE_FIX = "F1"
-
-
-@case("legonn-sh-stage-not-a-number", "pipeline (legonn.sh)", "./legonn.sh --stage two", needs_fix=LEGONN_SH_STAGE_FIX)
+@case("legonn-sh-stage-not-a-number", "pipeline (legonn.sh)", "./legonn.sh --stage two")
 def _(toy, tmp):
     return clear_error(legonn_sh(toy.recipe, "--stage", "two"), r"--stage")
 
 
-@case("legonn-sh-unknown-stage", "pipeline (legonn.sh)", "./legonn.sh --stage 42", needs_fix=LEGONN_SH_STAGE_FIX)
+@case("legonn-sh-unknown-stage", "pipeline (legonn.sh)", "./legonn.sh --stage 42")
 def _(toy, tmp):
     return clear_error(legonn_sh(toy.recipe, "--stage", "42"), r"--stage")
 
 
-@case("legonn-sh-stage-after-stop-stage", "pipeline (legonn.sh)", "./legonn.sh --stage 5 --stop_stage 3", needs_fix=LEGONN_SH_STAGE_FIX)
+@case("legonn-sh-stage-after-stop-stage", "pipeline (legonn.sh)", "./legonn.sh --stage 5 --stop_stage 3")
 def _(toy, tmp):
     return clear_error(legonn_sh(toy.recipe, "--stage", "5", "--stop_stage", "3"), r"stop_stage")
 
@@ -1006,36 +999,11 @@ def test_fault(fault: Case, toy, tmp_path):
     try:
         outcome = fault.check(toy, tmp_path)
     except AssertionError:
-        ROWS[fault.id] = (fault, "NEEDS FIX" if fault.needs_fix else "FAILED", OBSERVED.get(fault.id, ""))
-        if fault.needs_fix:
-            pytest.xfail(f"needs fix {fault.needs_fix}: {FIXES_ELSEWHERE[fault.needs_fix]}")
+        ROWS[fault.id] = (fault, "FAILED", OBSERVED.get(fault.id, ""))
         raise
     ROWS[fault.id] = (fault, "ok", outcome)
 
 
-FIXES_ELSEWHERE = {
-    "F1": "`legonn.sh`, right after `. utils/parse_options.sh`: refuse stage numbers that are not "
-          "numbers, a `--stage` beyond 9 and `--stage` > `--stop_stage` (today `[ \"$stage\" -le N ]` fails "
-          "quietly and the script runs nothing and exits 0), e.g. `for v in stage stop_stage; do "
-          "[[ ${!v} =~ ^[0-9]+$ ]] || { echo \"legonn.sh: --$v must be a stage number (1-9), got '${!v}'\" >&2; "
-          "exit 1; }; done; [ \"$stage\" -le 9 ] || { echo \"legonn.sh: no stage $stage (stages are 1-9)\" >&2; "
-          "exit 1; }; [ \"$stage\" -le \"$stop_stage\" ] || { echo \"legonn.sh: --stage $stage is after "
-          "--stop_stage $stop_stage: nothing to run\" >&2; exit 1; }`.",
-    "F2": "`legonn/build.py` `build_ingestor`: check `ingestor_conf` keys like `_split` does for "
-          "encoder_conf (allowed: the ingestor's constructor parameters) so the error names `ingestor_conf`; "
-          "`legonn/tasks/legonn_task.py` `build_model`: same for `model_conf` (ctc_weights, ce_weight, "
-          "lsm_weight). Today both end in a TypeError that names the key and the class only "
-          "(cases config-unknown-ingestor-conf-key, config-unknown-model-conf-key).",
-    "F3": "`legonn/bin/mt_train.py`, `asr_train.py`: catch legonn's own errors (DataDirError, "
-          "InterfaceMismatch, and the ValueError/OSError raised by legonn/tasks/trainer.py) and exit with "
-          "`sys.exit(f\"{prog}: error: {err}\")` as inference.py does; today the clear message is the last "
-          "line of a traceback.",
-    "F4": "`legonn/tasks/legonn_task.py` `build_preprocess_fn`: when `args.collect_stats`, call "
-          "`legonn.recipe.data_dir.check_data_files` on the train/valid triples: stage 4 (collect stats) "
-          "reads the features before the trainer's check runs, so a broken feats.scp still fails there "
-          "inside a data-loader worker. `legonn.sh` stage 3 (ASR) could also run `python -m "
-          "legonn.recipe.data_dir validate dump/$set`, which now checks feats.scp entries.",
-}
 KNOWN_LIMITS = [
     "ESPnet replaces `latest.pth` and `*.best.pth` symlinks by unlink + symlink: a kill between the two "
     "leaves the link missing until the next epoch (or the end of a resumed run) recreates it.",
@@ -1067,8 +1035,7 @@ def write_table(tmp_root: Path) -> None:
         "Every row comes from a run of `test/test_faults.py` (regenerate this file with",
         "`LEGONN_FAULTS_TABLE=docs/faults.md tools/venv/bin/python -m pytest -q test/test_faults.py`).",
         "Outcome is the error message (or the skip summary) the command printed; $TMP is the test's",
-        "temporary directory. `NEEDS FIX Fn` marks a case whose fix belongs to a file outside this",
-        "suite's reach (listed below the table); it is xfail until the fix is in.",
+        "temporary directory.",
         "",
         f"{sum(status == 'ok' for _, status, _ in ROWS.values())} of {len(ROWS)} cases ok.",
         "",
@@ -1077,11 +1044,7 @@ def write_table(tmp_root: Path) -> None:
     ]
     for number, fault in enumerate((c for c in CASES if c.id in ROWS), 1):
         _, status, outcome = ROWS[fault.id]
-        if fault.needs_fix:
-            status += f" {fault.needs_fix}"
         lines.append(f"| {number} | `{fault.id}` | {fault.group} | `{cell(fault.command, 200)}` | {cell(status)} | {cell(outcome)} |")
-    lines += ["", "## Fixes needed outside the files this suite may change", ""]
-    lines += [f"- **{key}** {fix}" for key, fix in FIXES_ELSEWHERE.items()]
     lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in KNOWN_LIMITS]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -56,7 +56,7 @@ run_stage() { current_stage=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1
 for v in stage stop_stage; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "legonn.sh: --$v must be a stage number (1-9), got '${!v}'" >&2; exit 1; }
 done
-[ "$stage" -le 9 ] || { echo "legonn.sh: no stage $stage (stages are 1-9)" >&2; exit 1; }
+[ "$stage" -le 9 ] || { echo "legonn.sh: --stage $stage: no such stage (stages are 1-9)" >&2; exit 1; }
 [ "$stage" -le "$stop_stage" ] || { echo "legonn.sh: --stage $stage is after --stop_stage $stop_stage" >&2; exit 1; }
 eval "job_runner=($cmd)"  # keeps quoted runner options (e.g. --slurm_opts '...') whole
 [ -n "$tag" ] || tag=$(basename "${train_config:-model}" .yaml)

@@ -20,5 +20,5 @@ for f in etc/an4_train.transcription etc/an4_train.fileids etc/an4_test.transcri
   fi
 done
 python local/prepare_an4.py --data_root "$data_root" --valid_speakers $valid_speakers --mini "$mini" --out data
-python local/g2p.py data/train/text data/train/phones data/valid/text data/valid/phones \
+python -m legonn.recipe.g2p data/train/text data/train/phones data/valid/text data/valid/phones \
   data/test/text data/test/phones

@@ -12,8 +12,7 @@ trained on one can read the other's vocabulary.
                   tokenized already and are only cleaned and lower-cased)
                   [+ strip punctuation (App. A-B, ASR-style text of Europarl, TED-LIUM and
                   the De-En data of the ASR transfer)].
-  Phonemizer      g2p_en (the paper's [26]) ARPAbet phones, stress digits stripped, no word
-                  boundaries: 39 phones (same convention as egs2/an4).
+  Phonemizer      g2p_en phones (re-exported from legonn.recipe.g2p, shared with egs2/an4).
 
 Also a command line: python local/text_norm.py --lang en [--strip_punct] < in > out
 """
@@ -21,6 +20,8 @@ import html
 import re
 import sys
 import unicodedata
+
+from legonn.recipe.g2p import Phonemizer  # noqa: F401  (re-exported for local/prepare_*.py)
 
 # Moses escapes (&apos; ...) appear in some prepared corpora (e.g. Lee et al.'s WMT16 Ro-En).
 _MOSES_ESCAPES = {"&bar;": "|", "&#124;": "|", "&lt;": "<", "&gt;": ">", "&bra;": "[",
@@ -111,36 +112,6 @@ def normalize(text: str, lang: str = "en", punct: bool = True, pretokenized: boo
     again would split its clitics a second time ("it 's" -> "it ' s"), so it is only cleaned."""
     text = (clean(text) if pretokenized else tokenize(text, lang)).lower()
     return text if punct else strip_punct(text)
-
-
-class Phonemizer:
-    """g2p_en phones of normalized text, cached per sentence."""
-
-    PHONE = re.compile(r"^([A-Z]+)[0-2]?$")
-    # ARPAbet phones of g2p_en without stress: the phone interface inventory.
-    INVENTORY = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S "
-                 "SH T TH UH UW V W Y Z ZH").split()
-
-    def __init__(self):
-        try:
-            import legonn  # noqa: F401  (points NLTK_DATA at the shared copy before g2p_en loads)
-            from g2p_en import G2p
-        except ImportError as error:
-            sys.exit(f"g2p_en is not installed ({error}); run tools/install.sh")
-        try:
-            self.g2p = G2p()
-        except LookupError as error:
-            sys.exit("NLTK data for g2p_en is missing: set NLTK_DATA to a folder with "
-                     f"corpora/cmudict.zip and taggers/averaged_perceptron_tagger_eng.zip ({error})")
-        self.cache = {}
-
-    def __call__(self, text: str) -> str:
-        if text not in self.cache:
-            # Clitics split by the tokenizer are re-attached: g2p_en knows "it's", not "'s".
-            words = re.sub(r" '(\w)", r"'\1", text)
-            phones = (self.PHONE.match(p) for p in self.g2p(words))
-            self.cache[text] = " ".join(m.group(1) for m in phones if m)
-        return self.cache[text]
 
 
 def main(argv):

@@ -60,5 +60,5 @@ for set in train valid test; do
     --text "data/$set/text" --wav_dir "db/wav/$set" --job JOB --nj "$nj" \
     || { echo "local/data.sh: synthesis of $set failed (logs: db/log/synth_$set.*.log)" >&2; exit 1; }
 done
-python local/g2p.py data/train/text data/train/phones data/valid/text data/valid/phones \
+python -m legonn.recipe.g2p data/train/text data/train/phones data/valid/text data/valid/phones \
   data/test/text data/test/phones
