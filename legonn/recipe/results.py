@@ -30,6 +30,24 @@ def train_minutes(exp, tag) -> Optional[float]:
     return float(found[-1]) / 60 if found else None
 
 
+def legonn_commit() -> str:
+    """Short hash of the legonn checkout's HEAD, read from .git (no git process needed)."""
+    git = Path(__file__).resolve().parents[2] / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:7]
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()[:7]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line[:7]
+    except OSError:
+        pass
+    return "unknown"
+
+
 def fmt(value: Optional[float], digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 

@@ -105,11 +105,6 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 2 --stop_stage 2 \
     --interfaces "en=copy:$mt_interface phone=phone:0:data/train/phones"
   ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
-  # The dump keeps only the standard data files; carry the phone targets over (same ids).
-  for set in train valid test; do
-    [ -s "dump/$set/phones" ] && continue
-    awk 'NR == FNR { keep[$1]; next } $1 in keep' "dump/$set/text" "data/$set/phones" > "dump/$set/phones"
-  done
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, score, table, train_minutes  # noqa: E402
+from legonn.recipe.results import error_rate, fmt, legonn_commit, score, table, train_minutes  # noqa: E402
 
 MODELS = [  # tag, description, CTC loss, CE loss
     ("encdec", "Baseline enc-dec", "no", "yes"),
@@ -14,24 +14,6 @@ MODELS = [  # tag, description, CTC loss, CE loss
     ("legonn_beamconv", "LegoNN encoder + BeamConv decoder", "yes", "yes"),
     ("legonn_wemb", "LegoNN encoder + WEmb decoder", "yes", "yes"),
 ]
-
-
-def commit() -> str:
-    """Short hash of the checkout's HEAD, read from .git (no git process needed)."""
-    git = Path(__file__).resolve().parents[4] / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if head.startswith("ref: "):
-            ref = head[5:]
-            if (git / ref).is_file():
-                return (git / ref).read_text().strip()[:7]
-            for line in (git / "packed-refs").read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line[:7]
-            return "unknown"
-        return head[:7]
-    except OSError:
-        return "unknown"
 
 
 def main():
@@ -60,7 +42,7 @@ def main():
              fmt(train_minutes(exp, "phone_ctc"))]]
     out += ["## Phone interface", "",
             table(["model", "exp", "PER %", "train min"], rows), ""]
-    out += [f"legonn commit: {commit()}", ""]
+    out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
 

@@ -1,12 +1,11 @@
 """RESULTS.md for the Multi30k recipe: tables in the layout of the paper's Tables I, III, IX,
 X and Fig. 4, filled from exp/*/decode_*/score*/score.json (n/a = that run did not happen)."""
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import bleu, fmt, table, train_minutes  # noqa: E402
+from legonn.recipe.results import bleu, fmt, legonn_commit, table, train_minutes  # noqa: E402
 
 
 def main():
@@ -19,8 +18,8 @@ def main():
            "whitespace tokens of the raw text). Enc. BLEU: greedy CTC output of the encoder module "
            "(Table IX).", "",
            "Run: `./run.sh` with its defaults (5000 De-En training sentences, 1000-sentence Fr/Cs "
-           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 shared CPUs allowed), "
-           "stages in the order 1-2, 2-4, 6, 5, 7. Logs: `exp/<exp>/train.log`, "
+           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 CPUs allow), stages 1-7 "
+           "in one go; train min is the wall time of each training job. Logs: `exp/<exp>/train.log`, "
            "`exp/<exp>/decode_<set>/log/`, scores: `exp/<exp>/decode_<set>/score_*/score.json`. "
            "These models are far from converged, so the BLEU values are small and the "
            "percentages noisy; they are not comparable to the paper's. n/a: not run in the time "
@@ -70,8 +69,7 @@ def main():
         rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference), fmt(percent)])
     out += ["## Modularity tests on De-En (Fig. 4; reference = the decoder's own model)", "",
             table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference"], rows), ""]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    out += [f"legonn commit: {commit or 'unknown'}", ""]
+    out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
 

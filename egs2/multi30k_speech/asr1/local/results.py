@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, score, table, train_minutes  # noqa: E402
+from legonn.recipe.results import error_rate, fmt, legonn_commit, score, table, train_minutes  # noqa: E402
 from legonn.scoring import read_kaldi_text  # noqa: E402
 from legonn.scoring.wer import error_rate as compute_error_rate  # noqa: E402
 
@@ -32,24 +32,6 @@ def normalized_wer(exp, tag, test, where="score_wer"):
         return None
     return compute_error_rate({u: normalize(t) for u, t in hyps.items()},
                               {u: normalize(t) for u, t in refs.items()}).rate
-
-
-def commit() -> str:
-    """Short hash of the checkout's HEAD, read from .git (no git process needed)."""
-    git = Path(__file__).resolve().parents[4] / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:7]
-        ref = head[5:]
-        if (git / ref).is_file():
-            return (git / ref).read_text().strip()[:7]
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line[:7]
-    except OSError:
-        pass
-    return "unknown"
 
 
 def main():
@@ -93,7 +75,7 @@ def main():
             row("phoneme recognizer + its pronunciation module + MT De-En decoder module, no fine-tuning",
                 "compose3_phone_ctc+legonn_3module+mt", phone="score_interface0", english="score_interface1")]
     out += ["## Three modules from three models (paper Table V)", "", table(header, rows), ""]
-    out += [f"legonn commit: {commit()}", ""]
+    out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
 
