@@ -24,12 +24,7 @@ models=                  # stage 2 experiments (default: encdec legonn_wemb lego
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
-if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
-  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
-  mkdir -p mini
-  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
-  cd mini
-fi
+if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts=""
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"

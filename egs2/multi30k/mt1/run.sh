@@ -9,7 +9,7 @@
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
 #  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug, and the
 #           models only those need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
-#  stage 6  fine-tune the composed Fr-En model end-to-end (Table VI)
+#  stage 6  fine-tune the composed Fr-En and Cs-En models end-to-end (Table VI)
 #  stage 7  write RESULTS.md from the score files
 set -euo pipefail
 stage=1
@@ -25,12 +25,7 @@ epochs=                  # override max_epoch of every config (default: the conf
 . utils/parse_options.sh
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
-if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
-  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
-  mkdir -p mini
-  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
-  cd mini
-fi
+if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts="--max_train $train_size --low_size $low_size --max_eval $eval_size"
 train_args=""
 if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
@@ -113,13 +108,15 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  composed=exp/transfer_fr_low_ctc+de_legonn_wemb
-  ./legonn.sh "${common[@]//@/fr}" --tag "$(basename $composed)" --stage 9 --stop_stage 9 \
-    --compose_modules "exp/fr_low_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
-    --finetune_config conf/finetune.yaml
-  ./legonn.sh "${common[@]//@/fr}" --train_set train_fr_low --tag "finetune_$(basename $composed)" \
-    --train_config "$composed/finetune.yaml" --init_param "$composed/model.pth" \
-    --train_args "$train_args" --stage 4 --stop_stage 7
+  for src in fr cs; do
+    composed=exp/transfer_${src}_low_ctc+de_legonn_wemb
+    ./legonn.sh "${common[@]//@/$src}" --tag "$(basename $composed)" --stage 9 --stop_stage 9 \
+      --compose_modules "exp/${src}_low_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
+      --finetune_config conf/finetune.yaml
+    ./legonn.sh "${common[@]//@/$src}" --train_set "train_${src}_low" --tag "finetune_$(basename $composed)" \
+      --train_config "$composed/finetune.yaml" --init_param "$composed/model.pth" \
+      --train_args "$train_args" --stage 4 --stop_stage 7
+  done
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then

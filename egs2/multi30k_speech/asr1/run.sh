@@ -30,12 +30,7 @@ beam_size=10             # paper: 20 (CPU decoding here: 10)
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 mt_dir=$(readlink -f "$mt_dir" || echo "$mt_dir")
-if [ "$mini" = true ] && [ "$(basename "$PWD")" != mini ]; then
-  # The mini profile works in mini/ so it never mixes its data, dumps or models with a full run.
-  mkdir -p mini
-  for f in conf local legonn.sh utils path.sh cmd.sh; do ln -sfn "../$f" "mini/$f"; done
-  cd mini
-fi
+if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts="--num_train $num_train --nj $nj"
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"
