@@ -70,6 +70,19 @@ def test_a_decoder_plugs_into_another_models_encoder_and_decodes(recipe):
     assert read_score(recipe / "exp/plug/decode_test_de/score_bleu/score.json")["num_sentences"] == 60
 
 
+def test_a_composed_model_fine_tunes_end_to_end_through_the_task(recipe):
+    composed = ["--tag", "plug_ft", "--compose_modules",
+                "exp/ctc/modules/encoder0.zip exp/wemb/modules/decoder.zip",
+                "--finetune_config", "conf/finetune.yaml"]
+    run(recipe, "legonn.sh", *COMMON, *composed, "--stage", "9", "--stop_stage", "9")
+    run(recipe, "legonn.sh", *COMMON, "--tag", "finetune_plug", "--train_config", "exp/plug_ft/finetune.yaml",
+        "--init_param", "exp/plug_ft/model.pth", "--train_args", "--max_epoch 1",
+        "--stage", "4", "--stop_stage", "7")
+    log = (recipe / "exp/finetune_plug/train.log").read_text()
+    assert "exp/plug_ft/model.pth" in log and "1epoch results" in log
+    assert read_score(recipe / "exp/finetune_plug/decode_test_de/score_bleu/score.json")["num_sentences"] == 60
+
+
 def test_stages_are_idempotent_and_skip_finished_work(recipe):
     out = run(recipe, "legonn.sh", *COMMON, "--tag", "wemb", "--train_config", "conf/train_legonn_wemb.yaml",
               "--train_args", TINY, "--stage", "3", "--stop_stage", "7")
