@@ -21,6 +21,17 @@ def error_rate(exp, tag, test_set, where="score_wer") -> Optional[float]:
     return None if numbers is None else numbers["rate"]
 
 
+def distinct_hypotheses(exp, tag: str, test_set: str) -> Optional[str]:
+    """'N/M': how many different outputs a system gave for M test inputs. A decoder that ignores
+    its input (an undertrained one falls back on a few generic sentences) has a small N, and then
+    a swap that keeps its BLEU says nothing about modularity."""
+    path = Path(exp) / tag / f"decode_{test_set}" / "text"
+    if not path.exists():
+        return None
+    outputs = [line.partition(" ")[2] for line in path.read_text(encoding="utf-8").splitlines()]
+    return f"{len(set(outputs))}/{len(outputs)}"
+
+
 def train_minutes(exp, tag) -> Optional[float]:
     """Wall time of training from the job runner's footer in exp/<tag>/train.log."""
     path = Path(exp) / tag / "train.log"

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import bleu, fmt, legonn_commit, table, train_minutes  # noqa: E402
+from legonn.recipe.results import bleu, distinct_hypotheses, fmt, legonn_commit, table, train_minutes  # noqa: E402
 
 
 def main():
@@ -16,10 +16,12 @@ def main():
            "Produced by `local/results.py` (stage 7 of `run.sh`) from the score files in `exp/`. "
            "BLEU on test_2016_flickr: detokenized sacreBLEU (13a) and tokenized (lower-cased, "
            "whitespace tokens of the raw text). Enc. BLEU: greedy CTC output of the encoder module "
-           "(Table IX).", "",
+           "(Table IX). distinct: how many different translations a system gave for the test "
+           "sentences; a decoder with few ignores its input, and swaps that keep its BLEU then say "
+           "nothing about modularity.", "",
            "Run: `./run.sh` with its defaults (5000 De-En training sentences, 1000-sentence Fr/Cs "
-           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 CPUs allow), stages 1-7 "
-           "in one go; train min is the wall time of each training job. Logs: `exp/<exp>/train.log`, "
+           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 CPUs allow); train min is the "
+           "wall time of each training job. Logs: `exp/<exp>/train.log`, "
            "`exp/<exp>/decode_<set>/log/`, scores: `exp/<exp>/decode_<set>/score_*/score.json`. "
            "These models are far from converged, so the BLEU values are small and the "
            "percentages noisy; they are not comparable to the paper's. n/a: not run in the time "
@@ -35,15 +37,16 @@ def main():
         rows.append([what, f"`{tag}`", fmt(bleu(exp, tag, "test_de")),
                      fmt(bleu(exp, tag, "test_de", kind="tokenized")),
                      fmt(bleu(exp, tag, "test_de", enc)) if "encdec" not in tag else "-",
-                     fmt(train_minutes(exp, tag))])
+                     distinct_hypotheses(exp, tag, "test_de") or "n/a", fmt(train_minutes(exp, tag))])
     out += ["## De-En performance (Table I / IX)", "",
-            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "train min"], rows), ""]
+            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "distinct", "train min"], rows), ""]
 
     rows = []
     for src in ("fr", "cs"):
         def row(system, tag):
             return [src, system, f"`{tag}`", fmt(bleu(exp, tag, f"test_{src}")),
-                    fmt(bleu(exp, tag, f"test_{src}", kind="tokenized"))]
+                    fmt(bleu(exp, tag, f"test_{src}", kind="tokenized")),
+                    distinct_hypotheses(exp, tag, f"test_{src}") or "n/a"]
         rows.append(row("enc-dec trained on the slice", f"{src}_low_encdec"))
         rows.append(row("encoder module only (greedy CTC)", f"{src}_low_ctc"))
         for dec in ("legonn_wemb", "legonn_beamconv"):
@@ -51,7 +54,7 @@ def main():
                             f"transfer_{src}_low_ctc+de_{dec}"))
         rows.append(row("... + fine-tuned end-to-end", f"finetune_transfer_{src}_low_ctc+de_legonn_wemb"))
     out += ["## Module transfer to low-resource pairs (Table III, App. F, Table VI)", "",
-            table(["source", "system", "exp", "BLEU", "tok. BLEU"], rows), ""]
+            table(["source", "system", "exp", "BLEU", "tok. BLEU", "distinct"], rows), ""]
 
     rows = []
     for test, encoder, decoder in [
@@ -67,9 +70,11 @@ def main():
         swapped = bleu(exp, f"swap_{encoder}+{decoder}", "test_de")
         reference = bleu(exp, decoder, "test_de")
         percent = None if swapped is None or not reference else 100 * swapped / reference
-        rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference), fmt(percent)])
+        rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference), fmt(percent),
+                     distinct_hypotheses(exp, f"swap_{encoder}+{decoder}", "test_de") or "n/a"])
     out += ["## Modularity tests on De-En (Fig. 4; reference = the decoder's own model)", "",
-            table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference"], rows), ""]
+            table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference",
+                   "distinct"], rows), ""]
     out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
