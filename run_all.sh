@@ -25,5 +25,5 @@ for recipe in "${recipes[@]}"; do
   echo "=== egs2/$recipe done in $((SECONDS - start)) s ==="
 done
 for recipe in "${recipes[@]}"; do
-  echo; cat "egs2/$recipe/mini/RESULTS.mini.md"
+  echo; cat "egs2/$recipe/mini/RESULTS.md"
 done

@@ -92,7 +92,7 @@ def test_stages_are_idempotent_and_skip_finished_work(recipe):
 
 def test_the_results_stage_writes_tables_for_what_was_run(recipe):
     run(recipe.parent, "run.sh", "--mini", "true", "--stage", "7", "--stop_stage", "7")
-    results = (recipe / "RESULTS.mini.md").read_text()
+    results = (recipe / "RESULTS.md").read_text()
     # This test trained tags 'wemb' and 'ctc', not the recipe's own experiments: rows say n/a.
     assert "| LegoNN WEmb | `de_legonn_wemb` | n/a |" in results
     assert "Modularity tests" in results

@@ -120,7 +120,6 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  results=RESULTS.md; [ "$mini" = true ] && results=RESULTS.mini.md
-  python local/results.py --exp exp > "$results.tmp" && mv "$results.tmp" "$results"
-  cat "$results"
+  python local/results.py --exp exp > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md   # mini/RESULTS.md for --mini
+  cat RESULTS.md
 fi
