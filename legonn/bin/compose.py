@@ -32,10 +32,8 @@ def main(argv=None):
     except (InterfaceMismatch, ValueError, FileNotFoundError) as error:
         sys.exit(f"compose: {error}")
     # Decoding needs only the architecture; training options come from --finetune_config.
-    defaults = {"model_conf": {}, "use_preprocessor": True}
-    if composed["task"] == "asr":
-        defaults["specaug_conf"] = None  # modules carry no augmentation; a fine-tune config may
-    config = {**defaults, **composed["config"], "composed_from": [str(p) for p in args.modules]}
+    config = {"model_conf": {}, "use_preprocessor": True,
+              **composed["config"], "composed_from": [str(p) for p in args.modules]}
     (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     torch.save(composed["state"], out / "model.pth")
     if args.finetune_config:

@@ -26,5 +26,7 @@ class ASRTask(LegoNNTask):
     @classmethod
     def build_input_layers(cls, args):
         normalize = GlobalMVN(args.normalize_stats) if args.normalize_stats else None
-        specaug = SpecAug(**args.specaug_conf) if args.specaug_conf else None
+        # A composed model's config has no augmentation key: modules carry none.
+        specaug_conf = getattr(args, "specaug_conf", None)
+        specaug = SpecAug(**specaug_conf) if specaug_conf else None
         return {"normalize": normalize, "specaug": specaug}

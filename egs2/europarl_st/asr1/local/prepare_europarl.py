@@ -13,7 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asr_data import Utterance, segment_command, time_id, write_data_dir  # noqa: E402
-from text_norm import Phonemizer, normalize  # noqa: E402
+from text_norm import normalize  # noqa: E402
+
+from legonn.recipe.g2p import Phonemizer  # noqa: E402
 
 SPLITS = {"train": "train", "valid": "dev", "test": "test"}
 

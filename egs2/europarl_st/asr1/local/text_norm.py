@@ -12,7 +12,6 @@ trained on one can read the other's vocabulary.
                   tokenized already and are only cleaned and lower-cased)
                   [+ strip punctuation (App. A-B, ASR-style text of Europarl, TED-LIUM and
                   the De-En data of the ASR transfer)].
-  Phonemizer      g2p_en phones (re-exported from legonn.recipe.g2p, shared with egs2/an4).
 
 Also a command line: python local/text_norm.py --lang en [--strip_punct] < in > out
 """
@@ -20,8 +19,6 @@ import html
 import re
 import sys
 import unicodedata
-
-from legonn.recipe.g2p import Phonemizer  # noqa: F401  (re-exported for local/prepare_*.py)
 
 # Moses escapes (&apos; ...) appear in some prepared corpora (e.g. Lee et al.'s WMT16 Ro-En).
 _MOSES_ESCAPES = {"&bar;": "|", "&#124;": "|", "&lt;": "<", "&gt;": ">", "&bra;": "[",
