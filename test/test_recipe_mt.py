@@ -84,10 +84,22 @@ def test_a_composed_model_fine_tunes_end_to_end_through_the_task(recipe):
 
 
 def test_stages_are_idempotent_and_skip_finished_work(recipe):
-    out = run(recipe, "legonn.sh", *COMMON, "--tag", "wemb", "--train_config", "conf/train_legonn_wemb.yaml",
-              "--train_args", TINY, "--stage", "3", "--stop_stage", "7")
-    assert "stage 3" in out
-    assert read_score(recipe / "exp/wemb/decode_test_de/score_bleu/score.json")
+    wemb = ["--tag", "wemb", "--train_config", "conf/train_legonn_wemb.yaml", "--train_args", TINY]
+    hypotheses = recipe / "exp/wemb/decode_test_de/text"
+    decoded_at = hypotheses.stat().st_mtime_ns
+    out = run(recipe, "legonn.sh", *COMMON, *wemb, "--stage", "3", "--stop_stage", "7")
+    assert "stage 5: exp/wemb is trained with these settings, kept" in out
+    assert "stage 6: exp/wemb/decode_test_de is up to date, kept" in out
+    assert hypotheses.stat().st_mtime_ns == decoded_at
+    # Other search options are another decoding; a longer training resumes, keeping the first log.
+    out = run(recipe, "legonn.sh", *COMMON, *wemb, "--inference_args", "--beam_size 2",
+              "--stage", "6", "--stop_stage", "6")
+    assert "stage 6: decode test_de" in out and hypotheses.stat().st_mtime_ns != decoded_at
+    longer = ["--tag", "wemb", "--train_config", "conf/train_legonn_wemb.yaml", "--train_args", TINY + " --max_epoch 2"]
+    run(recipe, "legonn.sh", *COMMON, *longer, "--stage", "5", "--stop_stage", "5")
+    assert "1epoch results" in (recipe / "exp/wemb/train.log.1").read_text()
+    resumed = (recipe / "exp/wemb/train.log").read_text()
+    assert "The training was resumed" in resumed and "2epoch results" in resumed
 
 
 def test_the_results_stage_writes_tables_for_what_was_run(recipe):

@@ -245,6 +245,16 @@ def test_run_jobs_keeps_escaped_shell_operators_and_fails_broken_pipelines(tmp_p
     assert run_jobs("log/fail.log", "false | cat", cwd=tmp_path).returncode == 1
 
 
+def test_a_rerun_keeps_the_earlier_logs_numbered_oldest_first(tmp_path):
+    for word in ("first", "second", "third"):
+        assert run_jobs("log/train.log", "echo", word, cwd=tmp_path).returncode == 0
+    logs = tmp_path / "log"
+    assert sorted(p.name for p in logs.iterdir()) == ["train.log", "train.log.1", "train.log.2"]
+    assert "first" in (logs / "train.log.1").read_text()
+    assert "second" in (logs / "train.log.2").read_text()
+    assert "third" in (logs / "train.log").read_text()
+
+
 def test_run_jobs_single_job_form_and_shell_wrapper(tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     result = run("bash", str(UTILS / "run_jobs.sh"), "log/one.log", "echo", "JOB", cwd=tmp_path, env=env)
@@ -299,6 +309,7 @@ def test_slurm_job_that_never_ran_counts_as_failed_despite_an_old_log(tmp_path, 
     result = run_jobs("--backend", "slurm", "JOB=1:2", "log/t.JOB.log", "true", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert "1 of 2 jobs failed; see log/t.2.log" in result.stderr
+    assert (tmp_path / "log" / "t.2.log.1").read_text() == "# Ended (code 0) at an earlier run\n"
 
 
 # --- parse_options.sh -------------------------------------------------------------

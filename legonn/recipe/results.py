@@ -32,13 +32,27 @@ def distinct_hypotheses(exp, tag: str, test_set: str) -> Optional[str]:
     return f"{len(set(outputs))}/{len(outputs)}"
 
 
+def train_logs(exp, tag) -> List[str]:
+    """exp/<tag>/train.log and the logs of earlier runs the job runner kept (train.log.N),
+    oldest first: a resumed training spreads over several."""
+    folder = Path(exp) / tag
+    earlier = sorted(folder.glob("train.log.*"), key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0)
+    logs = earlier + ([folder / "train.log"] if (folder / "train.log").exists() else [])
+    return [p.read_text(encoding="utf-8", errors="replace") for p in logs]
+
+
 def train_minutes(exp, tag) -> Optional[float]:
-    """Wall time of training from the job runner's footer in exp/<tag>/train.log."""
-    path = Path(exp) / tag / "train.log"
-    if not path.exists():
-        return None
-    found = re.findall(r"elapsed ([0-9.]+) s", path.read_text(encoding="utf-8", errors="replace"))
-    return float(found[-1]) / 60 if found else None
+    """Wall time of training, summed over the job runner's footers of every run."""
+    found = [float(t) for log in train_logs(exp, tag) for t in re.findall(r"elapsed ([0-9.]+) s", log)]
+    return sum(found) / 60 if found else None
+
+
+def train_updates(exp, tag) -> Optional[str]:
+    """"epochs / updates" of a training, from the trainer's latest epoch summary (ESPnet's
+    total_count of training batches carries over a resume)."""
+    found = [m for log in train_logs(exp, tag)
+             for m in re.findall(r"(\d+)epoch results: \[train\].*?total_count=(\d+)", log)]
+    return f"{found[-1][0]} / {found[-1][1]}" if found else None
 
 
 def legonn_commit() -> str:

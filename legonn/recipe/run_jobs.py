@@ -11,7 +11,8 @@ command words are quoted one by one, except bare shell operators (``\\|``,
 run as a bash command line.  Pipelines fail if any part fails.
 
 Each log starts with the command and start time and ends with the exit code and
-elapsed time.  If any job fails, the exit status is 1 and the message names the
+elapsed time.  A rerun (a resumed training, a repeated stage) first moves an
+existing log to LOG.1 (then LOG.2, ...: oldest first), so no run's log is lost.  If any job fails, the exit status is 1 and the message names the
 failed logs and shows the end of the first one.
 
 ``--backend slurm`` submits ``sbatch --wait --array=1-N`` with ``--slurm_opts``
@@ -98,9 +99,18 @@ def substitute(text: str, name: str | None, job: int) -> str:
     return text.replace(name, str(job)) if name else text
 
 
+def keep_earlier_log(log: Path) -> None:
+    if log.exists():
+        number = 1
+        while log.with_name(f"{log.name}.{number}").exists():
+            number += 1
+        log.rename(log.with_name(f"{log.name}.{number}"))
+
+
 def run_one(command: str, log: Path) -> int:
     """Run one job with its output, framed by a header and a footer, in ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    keep_earlier_log(log)
     start = time.time()
     with log.open("w", encoding="utf-8") as f:
         f.write(f"# {command}\n# Started at {time.ctime(start)} on {socket.gethostname()}\n")
@@ -129,7 +139,7 @@ def run_slurm(args, name: str, first: int, last: int, log_template: str, command
     )
     # A log left over from an earlier run would make a job that never started look done.
     for log in logs:
-        log.unlink(missing_ok=True)
+        keep_earlier_log(log)
     throttle = f"%{args.max_jobs}" if args.max_jobs else ""
     sbatch = ["sbatch", "--wait", f"--array={first}-{last}{throttle}", f"--job-name={stem}"]
     sbatch += [f"--output={queue_dir}/{stem}.%a.out"]

@@ -6,8 +6,8 @@
 #  stage 2  interfaces         vocabularies (bpe, phone, char, word)    -> data/interfaces/<name>/
 #  stage 3  dump               MT: filtered text; ASR: fbank features   -> dump/<set>/
 #  stage 4  collect stats      shapes and feature statistics            -> exp/<tag>/stats/
-#  stage 5  train              ESPnet trainer (resumes by itself)       -> exp/<tag>/
-#  stage 6  decode             beam search in nj jobs                   -> exp/<tag>/decode_<set>/
+#  stage 5  train              ESPnet trainer (resumes; kept when done) -> exp/<tag>/
+#  stage 6  decode             beam search in nj jobs (kept while up to date) -> exp/<tag>/decode_<set>/
 #  stage 7  score              BLEU or WER, also at every interface     -> .../score*/
 #  stage 8  export modules     one archive per module                   -> exp/<tag>/modules/
 #  stage 9  compose            build exp/<tag> from other models' modules (then run 6-7 on it)
@@ -156,12 +156,22 @@ if run_stage 5; then
   extra=""
   [ "$task" = asr ] && extra+=" --normalize_stats $stats/train/feats_stats.npz"
   [ -n "$init_param" ] && extra+=" --init_param $init_param"
-  "${job_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
-    $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
-    --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
-    --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
-    --resume true --output_dir "$exp" --ngpu "$ngpu" $extra $train_args \
-    || fail "training (see $exp/train.log)"
+  # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
+  # --max_epoch) resume from the checkpoint.
+  settings=$(cat "$train_config"; echo "$train_set $valid_set $extra $train_args")
+  settings=$(echo "$settings" | md5sum | cut -d' ' -f1)
+  if [ -f "$exp/.trained" ] && [ "$(cat "$exp/.trained")" = "$settings" ]; then
+    log "stage 5: $exp is trained with these settings, kept"
+  else
+    rm -f "$exp/.trained"
+    "${job_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
+      $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
+      --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
+      --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
+      --resume true --output_dir "$exp" --ngpu "$ngpu" $extra $train_args \
+      || fail "training (see $exp/train.log)"
+    echo "$settings" > "$exp/.trained"
+  fi
 fi
 
 trained_model() {  # the checkpoint stages 6 and 8 use
@@ -175,8 +185,14 @@ if run_stage 6; then
   model_file=$(trained_model)
   [ -f "$model_file" ] || fail "$model_file not found"
   for set in $test_sets; do
-    dir=$exp/decode_$set; log "stage 6: decode $set -> $dir"
-    mkdir -p "$dir/log"
+    dir=$exp/decode_$set
+    # Finished decodings are kept until the model or the search options change.
+    done_as="$model_file $inference_args"
+    if [ -f "$dir/.done" ] && [ "$dir/.done" -nt "$model_file" ] && [ "$(cat "$dir/.done")" = "$done_as" ]; then
+      log "stage 6: $dir is up to date, kept"; continue
+    fi
+    log "stage 6: decode $set -> $dir"
+    rm -f "$dir/.done"; mkdir -p "$dir/log"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
     OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
@@ -185,6 +201,7 @@ if run_stage 6; then
     for f in $(cd "$dir/split/1" && find . -name text -o -name token -o -name score -o -name nbest | sort); do
       mkdir -p "$dir/$(dirname "$f")"; cat "$dir"/split/*/"$f" | sort > "$dir/$f"
     done
+    echo "$done_as" > "$dir/.done"
   done
 fi
 

@@ -21,8 +21,11 @@ bpe_size=1000            # English interface and each source vocabulary
 train_size=5000          # De-En training sentences (Multi30k has 29000; 2 CPUs set the size)
 low_size=1000            # Fr-En / Cs-En low-resource slices, disjoint from those
 eval_size=500            # valid and test sentences (Multi30k has 1014 / 1000)
-epochs=                  # override max_epoch of every config (default: the configs')
+epochs=                  # override max_epoch of every De-En config (default: the configs')
+low_epochs=20            # epochs on the Fr/Cs slices and fine-tuning there: a fifth of the
+                         # De-En data needs more passes for a comparable number of updates
 . utils/parse_options.sh
+. ./path.sh              # the legonn environment (local/results.py runs here too)
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
@@ -36,14 +39,16 @@ if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe
   done
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+[ "$mini" = true ] && low_epochs=$epochs
+low="--max_epoch $low_epochs"
 common=(--nj "$nj" --test_sets "test_@" --valid_set "valid_@" --metric bleu
         --input_interface "@" --ctc_interfaces en --output_interface en)
 
-# lego <src> <train_set> <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
+# lego <src> <train_set> <tag> <config> <stages> "<training options>" [legonn.sh options]: one experiment
 lego() {
-  local src=$1 train=$2 tag=$3 config=$4 stages=$5 seed=$6; shift 6
+  local src=$1 train=$2 tag=$3 config=$4 stages=$5 options=$6; shift 6
   ./legonn.sh "${common[@]//@/$src}" --train_set "$train" --tag "$tag" \
-    --train_config "conf/$config.yaml" --train_args "$train_args --seed $seed" \
+    --train_config "conf/$config.yaml" --train_args "$train_args $options" \
     --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
 }
 # compose <tag> <src> <archives...>: a model built from modules, decoded and scored, no training
@@ -68,17 +73,17 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego de train_de de_legonn_wemb train_legonn_wemb 4-8 1
-  lego de train_de de_ctc train_ctc 4-8 1
-  lego de train_de de_legonn_beamconv train_legonn_beamconv 4-8 1
-  lego de train_de de_legonn_wemb_seed2 train_legonn_wemb 4-8 2
-  lego de train_de de_encdec train_encdec 4-8 1 "${no_interface[@]}"
+  lego de train_de de_legonn_wemb train_legonn_wemb 4-8 "--seed 1"
+  lego de train_de de_ctc train_ctc 4-8 "--seed 1"
+  lego de train_de de_legonn_beamconv train_legonn_beamconv 4-8 "--seed 1"
+  lego de train_de de_legonn_wemb_seed2 train_legonn_wemb 4-8 "--seed 2"
+  lego de train_de de_encdec train_encdec 4-8 "--seed 1" "${no_interface[@]}"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   for src in fr cs; do
-    lego "$src" "train_${src}_low" "${src}_low_ctc" train_ctc 4-8 1
-    lego "$src" "train_${src}_low" "${src}_low_encdec" train_encdec 4-7 1 "${no_interface[@]}"
+    lego "$src" "train_${src}_low" "${src}_low_ctc" train_ctc 4-8 "--seed 1 $low"
+    lego "$src" "train_${src}_low" "${src}_low_encdec" train_encdec 4-7 "--seed 1 $low" "${no_interface[@]}"
   done
 fi
 
@@ -99,11 +104,11 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   swap de_legonn_beamconv de_legonn_wemb
   swap de_ctc de_legonn_wemb                                  # decoder plug
   swap de_ctc de_legonn_beamconv
-  lego de train_de de_encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
+  lego de train_de de_encdec_seed2 train_encdec 4-8 "--seed 2" "${no_interface[@]}"
   swap de_encdec de_encdec_seed2                              # seed swap, no interface
   swap de_encdec_seed2 de_encdec
-  lego de train_de de_legonn_nogrounding train_legonn_nogrounding 4-8 1
-  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 2
+  lego de train_de de_legonn_nogrounding train_legonn_nogrounding 4-8 "--seed 1"
+  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 "--seed 2"
   swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
 fi
 
@@ -115,7 +120,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       --finetune_config conf/finetune.yaml
     ./legonn.sh "${common[@]//@/$src}" --train_set "train_${src}_low" --tag "finetune_$(basename $composed)" \
       --train_config "$composed/finetune.yaml" --init_param "$composed/model.pth" \
-      --train_args "$train_args" --stage 4 --stop_stage 7
+      --train_args "$train_args $low" --stage 4 --stop_stage 7
   done
 fi
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import bleu, distinct_hypotheses, fmt, legonn_commit, table, train_minutes  # noqa: E402
+from legonn.recipe.results import bleu, distinct_hypotheses, fmt, legonn_commit, table, train_minutes, train_updates  # noqa: E402
 
 
 def main():
@@ -20,7 +20,8 @@ def main():
            "sentences; a decoder with few ignores its input, and swaps that keep its BLEU then say "
            "nothing about modularity.", "",
            "Run: `./run.sh` with its defaults (5000 De-En training sentences, 1000-sentence Fr/Cs "
-           "slices, 500 test sentences, 128-dim models, 4 epochs: what 2 CPUs allow); train min is the "
+           "slices, 500 test sentences, 128-dim models: what 2 CPUs allow); epochs / updates: "
+           "training passes and optimizer steps, from the trainer's log; train min is the "
            "wall time of each training job. Logs: `exp/<exp>/train.log`, "
            "`exp/<exp>/decode_<set>/log/`, scores: `exp/<exp>/decode_<set>/score_*/score.json`. "
            "These models are far from converged, so the BLEU values are small and the "
@@ -37,16 +38,19 @@ def main():
         rows.append([what, f"`{tag}`", fmt(bleu(exp, tag, "test_de")),
                      fmt(bleu(exp, tag, "test_de", kind="tokenized")),
                      fmt(bleu(exp, tag, "test_de", enc)) if "encdec" not in tag else "-",
-                     distinct_hypotheses(exp, tag, "test_de") or "n/a", fmt(train_minutes(exp, tag))])
+                     distinct_hypotheses(exp, tag, "test_de") or "n/a", train_updates(exp, tag) or "n/a",
+                     fmt(train_minutes(exp, tag))])
     out += ["## De-En performance (Table I / IX)", "",
-            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "distinct", "train min"], rows), ""]
+            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "distinct", "epochs / updates",
+                   "train min"], rows), ""]
 
     rows = []
     for src in ("fr", "cs"):
         def row(system, tag):
             return [src, system, f"`{tag}`", fmt(bleu(exp, tag, f"test_{src}")),
                     fmt(bleu(exp, tag, f"test_{src}", kind="tokenized")),
-                    distinct_hypotheses(exp, tag, f"test_{src}") or "n/a"]
+                    distinct_hypotheses(exp, tag, f"test_{src}") or "n/a",
+                    train_updates(exp, tag) or "-"]
         rows.append(row("enc-dec trained on the slice", f"{src}_low_encdec"))
         rows.append(row("encoder module only (greedy CTC)", f"{src}_low_ctc"))
         for dec in ("legonn_wemb", "legonn_beamconv"):
@@ -54,7 +58,7 @@ def main():
                             f"transfer_{src}_low_ctc+de_{dec}"))
         rows.append(row("... + fine-tuned end-to-end", f"finetune_transfer_{src}_low_ctc+de_legonn_wemb"))
     out += ["## Module transfer to low-resource pairs (Table III, App. F, Table VI)", "",
-            table(["source", "system", "exp", "BLEU", "tok. BLEU", "distinct"], rows), ""]
+            table(["source", "system", "exp", "BLEU", "tok. BLEU", "distinct", "epochs / updates"], rows), ""]
 
     rows = []
     for test, encoder, decoder in [
