@@ -28,6 +28,27 @@ def test_olc_output_length_is_ceil_of_ratio_times_input(ratio, lengths, expected
     assert out.shape == (len(lengths), max(expected), DIM)
 
 
+@pytest.mark.parametrize("ratio, length, expected", [
+    (0.5, 6, [0, 2, 4]),
+    (2.0, 3, [0, 0, 1, 1, 2, 2]),
+    (1 / 1.5, 6, [0, 1, 3, 4]),
+])
+def test_uniform_copy_reads_the_input_position_k_over_ratio(ratio, length, expected):
+    olc = OutputLengthController(DIM, ratio=ratio, max_len=100, heads=2, ffn_dim=64, layers=1, uniform_copy=True)
+    assert olc.copy_positions(torch.tensor([length]), len(expected)).tolist() == [expected]
+    # A shorter utterance in the batch never reads past its own last state.
+    assert olc.copy_positions(torch.tensor([2]), len(expected)).max() == 1
+
+
+def test_uniform_copy_olc_is_batch_invariant():
+    olc = OutputLengthController(DIM, ratio=2.0, max_len=100, heads=2, ffn_dim=64, layers=1,
+                                 uniform_copy=True).eval()
+    states, lengths = torch.randn(2, 7, DIM), torch.tensor([7, 4])
+    batched, _ = olc(states, lengths)
+    alone, _ = olc(states[1:, :4], lengths[1:])
+    torch.testing.assert_close(batched[1, :8], alone[0], atol=1e-5, rtol=1e-5)
+
+
 def test_olc_caps_output_length_at_max_len():
     olc = small_olc(3.0, max_len=8).eval()
     _, out_lengths = olc(torch.randn(2, 5, DIM), torch.tensor([5, 2]))
