@@ -568,7 +568,7 @@ def random_mt_model(toy: Toy, directory: Path, tgt: Path) -> Path:
 
 
 def compose_with(toy: Toy, tmp: Path, decoder: Path, encoder: Path = None) -> Result:
-    return call(compose.main, ["--modules", str(encoder or toy.modules / "encoder0.zip"), str(decoder),
+    return call(compose.main, ["--encoder", str(encoder or toy.modules / "encoder0.zip"), "--decoder", str(decoder),
                                "--out_dir", str(tmp / "composed")])
 
 
@@ -581,7 +581,7 @@ def rewrite_zip(source: Path, target: Path, member: str, change: Callable[[bytes
     return target
 
 
-@case("compose-vocabulary-mismatch", "interfaces (compose)", "python -m legonn.bin.compose --modules encoder0.zip other/decoder.zip --out_dir O")
+@case("compose-vocabulary-mismatch", "interfaces (compose)", "python -m legonn.bin.compose --encoder encoder0.zip --decoder other/decoder.zip --out_dir O")
 def _(toy, tmp):
     other = Interface("other_en", "word", [BLANK, UNK, "x", "y", "z", SOS_EOS]).save(tmp / "other")
     modules = random_mt_model(toy, tmp / "other_model", other)
@@ -640,25 +640,25 @@ def _(toy, tmp):
                        r"token list or bpe model was modified")
 
 
-@case("compose-corrupt-archive", "archives and checkpoints", "python -m legonn.bin.compose --modules encoder0.zip junk.zip ...")
+@case("compose-corrupt-archive", "archives and checkpoints", "python -m legonn.bin.compose --encoder encoder0.zip --decoder junk.zip ...")
 def _(toy, tmp):
     (tmp / "decoder.zip").write_bytes(np.random.default_rng(0).bytes(3000))
     return clear_error(compose_with(toy, tmp, tmp / "decoder.zip"), r"decoder.zip: not a readable legonn module archive", r"re-export")
 
 
-@case("compose-truncated-archive", "archives and checkpoints", "python -m legonn.bin.compose --modules encoder0.zip decoder.zip(cut in half) ...")
+@case("compose-truncated-archive", "archives and checkpoints", "python -m legonn.bin.compose --encoder encoder0.zip --decoder decoder.zip(cut in half) ...")
 def _(toy, tmp):
     data = (toy.modules / "decoder.zip").read_bytes()
     (tmp / "decoder.zip").write_bytes(data[: len(data) // 2])
     return clear_error(compose_with(toy, tmp, tmp / "decoder.zip"), r"decoder.zip: not a readable legonn module archive")
 
 
-@case("compose-missing-archive", "archives and checkpoints", "python -m legonn.bin.compose --modules encoder0.zip /nowhere/decoder.zip ...")
+@case("compose-missing-archive", "archives and checkpoints", "python -m legonn.bin.compose --encoder encoder0.zip --decoder /nowhere/decoder.zip ...")
 def _(toy, tmp):
     return clear_error(compose_with(toy, tmp, tmp / "nowhere" / "decoder.zip"), r"nowhere/decoder.zip does not exist")
 
 
-@case("compose-wrong-order", "archives and checkpoints", "python -m legonn.bin.compose --modules decoder.zip encoder0.zip ...")
+@case("compose-wrong-order", "archives and checkpoints", "python -m legonn.bin.compose --encoder decoder.zip --decoder encoder0.zip ...")
 def _(toy, tmp):
     result = compose_with(toy, tmp, toy.modules / "encoder0.zip", encoder=toy.modules / "decoder.zip")
     return clear_error(result, r"modules must be: encoder, middle\.\.\., \[decoder\]; got \['decoder', 'encoder'\]")

@@ -1,7 +1,10 @@
 """Build a model from modules trained in different models (no fine-tuning needed).
 
-  python -m legonn.bin.compose --modules exp/fr_en/modules/encoder0.zip \
-      exp/de_en/modules/decoder.zip --out_dir exp/compose_fr_en_with_de_en_decoder
+  python -m legonn.bin.compose --encoder exp/fr_en/modules/encoder0.zip \
+      --decoder exp/de_en/modules/decoder.zip --out_dir exp/compose_fr_en_with_de_en_decoder
+  python -m legonn.bin.compose --modules phones.zip pronunciation.zip decoder.zip --out_dir DIR
+
+(--modules lists the archives in chain order; --encoder [--middle ...] --decoder names them.)
 
 writes config.yaml + model.pth, decodable with legonn.bin.inference and usable with
 `--init_param DIR/model.pth` to fine-tune the composed model end-to-end (paper Table VI).
@@ -17,14 +20,26 @@ from legonn.modules import compose, read_module
 from legonn.nets.interface import InterfaceMismatch
 
 
+def write_atomically(path: Path, write) -> None:
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    partial.replace(path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--modules", nargs="+", required=True,
-                        help="archives in chain order: encoder, middle..., decoder")
+    parser.add_argument("--modules", nargs="+", help="archives in chain order: encoder, middle..., decoder")
+    parser.add_argument("--encoder", help="the first encoder module's archive")
+    parser.add_argument("--middle", nargs="+", default=[], help="middle modules' archives, in chain order")
+    parser.add_argument("--decoder", help="the decoder module's archive (none: an encoder-only model)")
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--finetune_config", help="training options (optim, epochs...) to merge with "
                         "the composed architecture into OUT_DIR/finetune.yaml")
     args = parser.parse_args(argv)
+    if bool(args.modules) == bool(args.encoder):
+        parser.error("give either --modules or --encoder [--middle ...] [--decoder]")
+    if args.encoder:
+        args.modules = [args.encoder, *args.middle] + ([args.decoder] if args.decoder else [])
     out = Path(args.out_dir)
     try:
         modules = [read_module(path, out / "modules") for path in args.modules]
@@ -34,8 +49,10 @@ def main(argv=None):
     # Decoding needs only the architecture; training options come from --finetune_config.
     config = {"model_conf": {}, "use_preprocessor": True,
               **composed["config"], "composed_from": [str(p) for p in args.modules]}
-    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    torch.save(composed["state"], out / "model.pth")
+    # Written aside and renamed: an interrupted compose never leaves a half-written model behind.
+    write_atomically(out / "model.pth", lambda path: torch.save(composed["state"], path))
+    write_atomically(out / "config.yaml", lambda path: path.write_text(yaml.safe_dump(config, sort_keys=False),
+                                                                      encoding="utf-8"))
     if args.finetune_config:
         training = yaml.safe_load(Path(args.finetune_config).read_text(encoding="utf-8")) or {}
         clash = sorted(set(training) & set(composed["config"]))
