@@ -100,6 +100,9 @@ def test_stages_are_idempotent_and_skip_finished_work(recipe):
     assert "1epoch results" in (recipe / "exp/wemb/train.log.1").read_text()
     resumed = (recipe / "exp/wemb/train.log").read_text()
     assert "The training was resumed" in resumed and "2epoch results" in resumed
+    run(recipe, "legonn.sh", *COMMON, *longer, "--stage", "6", "--stop_stage", "6")
+    # The retrained model decodes every sentence again: no hypothesis of the old one is reused.
+    assert "already has every utterance" not in (recipe / "exp/wemb/decode_test_de/log/decode.1.log").read_text()
 
 
 def test_the_results_stage_writes_tables_for_what_was_run(recipe):

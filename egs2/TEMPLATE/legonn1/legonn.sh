@@ -193,6 +193,12 @@ if run_stage 6; then
     fi
     log "stage 6: decode $set -> $dir"
     rm -f "$dir/.done"; mkdir -p "$dir/log"
+    # Hypotheses of an interrupted decoding resume (legonn.bin.inference skips finished
+    # utterances), but only those of this model and these options.
+    if [ ! -f "$dir/.started" ] || [ "$model_file" -nt "$dir/.started" ] || [ "$(cat "$dir/.started")" != "$done_as" ]; then
+      rm -rf "$dir/split"
+    fi
+    echo "$done_as" > "$dir/.started"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
     OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
