@@ -194,8 +194,9 @@ if run_stage 6; then
     log "stage 6: decode $set -> $dir"
     rm -f "$dir/.done"; mkdir -p "$dir/log"
     # Hypotheses of an interrupted decoding resume (legonn.bin.inference skips finished
-    # utterances), but only those of this model and these options.
-    if [ ! -f "$dir/.started" ] || [ "$model_file" -nt "$dir/.started" ] || [ "$(cat "$dir/.started")" != "$done_as" ]; then
+    # utterances), but only those written after the model and with these options.
+    if [ -d "$dir/split" ] && { [ "$(cat "$dir/.started" 2>/dev/null || echo "$done_as")" != "$done_as" ] ||
+                                [ -n "$(find -H "$dir/split" -type f ! -newer "$model_file" -print -quit)" ]; }; then
       rm -rf "$dir/split"
     fi
     echo "$done_as" > "$dir/.started"
