@@ -7,7 +7,7 @@
 #  stage 3  dump               MT: filtered text; ASR: fbank features   -> dump/<set>/
 #  stage 4  collect stats      shapes and feature statistics            -> exp/<tag>/stats/
 #  stage 5  train              ESPnet trainer (resumes; kept when done) -> exp/<tag>/
-#  stage 6  decode             beam search in nj jobs (kept while up to date) -> exp/<tag>/decode_<set>/
+#  stage 6  decode             beam search in nj jobs (kept when done)  -> exp/<tag>/decode_<set>/
 #  stage 7  score              BLEU or WER, also at every interface     -> .../score*/
 #  stage 8  export modules     one archive per module                   -> exp/<tag>/modules/
 #  stage 9  compose            build exp/<tag> from other models' modules (then run 6-7 on it)
@@ -158,7 +158,7 @@ if run_stage 5; then
   [ -n "$init_param" ] && extra+=" --init_param $init_param"
   # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
   # --max_epoch) resume from the checkpoint.
-  settings=$(cat "$train_config"; echo "$train_set $valid_set $extra $train_args")
+  settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")
   settings=$(echo "$settings" | md5sum | cut -d' ' -f1)
   if [ -f "$exp/.trained" ] && [ "$(cat "$exp/.trained")" = "$settings" ]; then
     log "stage 5: $exp is trained with these settings, kept"
