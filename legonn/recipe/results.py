@@ -36,7 +36,7 @@ def train_logs(exp, tag) -> List[str]:
     """exp/<tag>/train.log and the logs of earlier runs the job runner kept (train.log.N),
     oldest first: a resumed training spreads over several."""
     folder = Path(exp) / tag
-    earlier = sorted(folder.glob("train.log.*"), key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0)
+    earlier = sorted((p for p in folder.glob("train.log.*") if p.suffix[1:].isdigit()), key=lambda p: int(p.suffix[1:]))
     logs = earlier + ([folder / "train.log"] if (folder / "train.log").exists() else [])
     return [p.read_text(encoding="utf-8", errors="replace") for p in logs]
 

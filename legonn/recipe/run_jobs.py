@@ -12,8 +12,9 @@ run as a bash command line.  Pipelines fail if any part fails.
 
 Each log starts with the command and start time and ends with the exit code and
 elapsed time.  A rerun (a resumed training, a repeated stage) first moves an
-existing log to LOG.1 (then LOG.2, ...: oldest first), so no run's log is lost.  If any job fails, the exit status is 1 and the message names the
-failed logs and shows the end of the first one.
+existing log to LOG.1 (then LOG.2, ...: oldest first), so no run's log is lost.
+If any job fails, the exit status is 1 and the message names the failed logs and
+shows the end of the first one.
 
 ``--backend slurm`` submits ``sbatch --wait --array=1-N`` with ``--slurm_opts``
 passed through; each array task calls this module again for its own index, so
