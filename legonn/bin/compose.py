@@ -13,17 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
 import yaml
 
 from legonn.modules import compose, read_module
 from legonn.nets.interface import InterfaceMismatch
-
-
-def write_atomically(path: Path, write) -> None:
-    partial = path.with_name(path.name + ".partial")
-    write(partial)
-    partial.replace(path)
+from legonn.recipe.data_dir import write_lines
+from legonn.tasks.trainer import atomic_save
 
 
 def main(argv=None):
@@ -50,9 +45,8 @@ def main(argv=None):
     config = {"model_conf": {}, "use_preprocessor": True,
               **composed["config"], "composed_from": [str(p) for p in args.modules]}
     # Written aside and renamed: an interrupted compose never leaves a half-written model behind.
-    write_atomically(out / "model.pth", lambda path: torch.save(composed["state"], path))
-    write_atomically(out / "config.yaml", lambda path: path.write_text(yaml.safe_dump(config, sort_keys=False),
-                                                                      encoding="utf-8"))
+    atomic_save(composed["state"], out / "model.pth")
+    write_lines(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).splitlines())
     if args.finetune_config:
         training = yaml.safe_load(Path(args.finetune_config).read_text(encoding="utf-8")) or {}
         clash = sorted(set(training) & set(composed["config"]))

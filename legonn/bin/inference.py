@@ -10,6 +10,7 @@ interface{i}/marginals.{ark,scp} with --write_marginals true). Every file appear
 at all. Paper settings: beam 5 / length penalty 0.6 for MT, beam 20 / 1.0 for ASR (the defaults).
 """
 import argparse
+import json
 import logging
 import os
 import sys
@@ -81,9 +82,25 @@ def expected_keys(args) -> Optional[List[str]]:
         return [line.split(maxsplit=1)[0] for line in f if line.strip()]
 
 
-def already_decoded(output_dir: Path, keys: Optional[List[str]], want_marginals: bool) -> bool:
-    text = output_dir / "text"
-    if keys is None or not text.is_file():
+SEARCH_OPTIONS = ("task", "beam_size", "penalty", "maxlenratio_a", "maxlenratio_b", "nbest",
+                  "stop_when_beam_finished")
+
+
+def decoding_signature(args) -> str:
+    """What finished hypotheses depend on: the model file (resolved, with its modification
+    time, so a retrained model is decoded afresh) and the search options."""
+    model = Path(args.model_file).resolve()
+    modified = model.stat().st_mtime_ns if model.is_file() else None
+    return json.dumps({"model_file": str(model), "modified": modified,
+                       **{name: getattr(args, name) for name in SEARCH_OPTIONS}}, sort_keys=True)
+
+
+def already_decoded(output_dir: Path, keys: Optional[List[str]], want_marginals: bool,
+                    signature: str) -> bool:
+    text, decoded_with = output_dir / "text", output_dir / "decoded_with"
+    if keys is None or not text.is_file() or not decoded_with.is_file():
+        return False
+    if decoded_with.read_text(encoding="utf-8") != signature:
         return False
     if want_marginals and not any(output_dir.glob("interface*/marginals.scp")):
         return False
@@ -260,7 +277,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
     if not 1 <= args.nbest <= args.beam_size:
         raise ValueError(f"--nbest {args.nbest} must be between 1 and --beam_size {args.beam_size}")
     output_dir = Path(args.output_dir)
-    if already_decoded(output_dir, expected_keys(args), args.write_marginals):
+    signature = decoding_signature(args)
+    if already_decoded(output_dir, expected_keys(args), args.write_marginals, signature):
         print(f"{PROG}: {output_dir / 'text'} already has every utterance; skipping")
         return output_dir
     check_data_files(args.data_path_and_name_and_type)
@@ -281,6 +299,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
     start = time.perf_counter()
     count = decode(model, loader, outputs, args, task.input_key)
     outputs.finish()
+    (output_dir / "decoded_with").write_text(signature, encoding="utf-8")  # after the hypotheses
     seconds = time.perf_counter() - start
     print(f"{PROG}: decoded {count} utterances in {seconds:.1f} s "
           f"(beam {args.beam_size}, penalty {args.penalty}) -> {output_dir}")

@@ -6,8 +6,7 @@ With ``uniform_copy`` each query also carries the state at its proportional inpu
 (floor(k / ratio), the "uniform copy" of Gu et al., 2018, non-autoregressive MT). Position-only
 queries (the paper's OLC) attend uniformly at first, so the CTC loss behind them stays on its
 plateau until attention has learned to align. On AN4 (0.7 h of speech) that did not happen
-within the training budget; with the copy, CTC trained almost as fast as without an OLC
-(egs2/an4/asr1/RESULTS.md)."""
+within the training budget; with the copy, every AN4 model learned (egs2/an4/asr1/RESULTS.md)."""
 from fractions import Fraction
 
 import torch

@@ -192,14 +192,9 @@ if run_stage 6; then
       log "stage 6: $dir is up to date, kept"; continue
     fi
     log "stage 6: decode $set -> $dir"
+    # Splits an interrupted decoding finished are kept: legonn.bin.inference skips a split whose
+    # hypotheses come from this model file and these search options.
     rm -f "$dir/.done"; mkdir -p "$dir/log"
-    # Hypotheses of an interrupted decoding resume (legonn.bin.inference skips finished
-    # utterances), but only those written after the model and with these options.
-    if [ -d "$dir/split" ] && { [ "$(cat "$dir/.started" 2>/dev/null || echo "$done_as")" != "$done_as" ] ||
-                                [ -n "$(find -H "$dir/split" -type f ! -newer "$model_file" -print -quit)" ]; }; then
-      rm -rf "$dir/split"
-    fi
-    echo "$done_as" > "$dir/.started"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
     OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
