@@ -112,10 +112,12 @@ def test_a_middle_module_trained_from_text_plugs_between_encoder_and_decoder(tmp
     # Pronunciation-model stand-in: reads marginals over the encoder's interface ('tgt').
     text_args = model_args(tmp_path, input_interface=args.interfaces[0], input_marginals={
         "ingestor": "wemb", "ingestor_conf": {"rf": 3, "layers": 1, "heads": 2, "ffn_dim": 64},
-        "encoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}, "confusion": 0.1})
+        "encoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}, "confusion": 0.1,
+        "stretch": [1.5, 2.0]})
     text_model = MTTask.build_model(text_args)
     (middle, _) = split_model(*save_trained(text_model, text_args, tmp_path / "text"))
     assert middle["role"] == "middle"
+    assert "stretch" not in middle["conf"] and "confusion" not in middle["conf"]  # training only
     composed = compose([encoder, middle, decoder], tmp_path / "interfaces")
     chain = MTTask.build_model(model_args(tmp_path, **composed["config"])).eval()
     chain.load_state_dict(composed["state"])

@@ -4,7 +4,7 @@ import torch
 
 from legonn.nets.decoder import TransformerDecoder
 from legonn.nets.encoder import Conv2dSubsampling, LegoNNEncoder, TokenEmbedding
-from legonn.nets.ingestor import BeamConvIngestor, WEmbIngestor
+from legonn.nets.ingestor import BeamConvIngestor, SymbolMarginals, WEmbIngestor
 from legonn.nets.olc import OutputLengthController
 
 DIM = 32
@@ -124,6 +124,27 @@ def test_beamconv_sees_only_the_ranking_of_the_marginals():
     sharper = (log_probs * 3).log_softmax(-1)  # same order, different values
     lengths = torch.tensor([6])
     torch.testing.assert_close(ingestor(log_probs, lengths)[0], ingestor(sharper, lengths)[0])
+
+
+def collapse(log_probs, length, blank=0):
+    ids = log_probs[:length].argmax(-1).tolist()
+    return [i for i in ids if i != blank]
+
+
+def test_stretched_text_marginals_look_like_peaky_ctc_output_of_the_same_symbols():
+    tokens, lengths = torch.tensor([[5, 3, 3, 7], [4, 6, 0, 0]]), torch.tensor([4, 2])
+    marginals = SymbolMarginals(9, stretch=(1.5, 2.5))
+    for mode in (marginals.train(), marginals.eval()):
+        log_probs, new_lengths = mode(tokens, lengths)
+        assert torch.all(new_lengths >= lengths) and torch.all(new_lengths <= (lengths * 2.5).round())
+        assert collapse(log_probs[0], new_lengths[0]) == [5, 3, 3, 7]  # order kept, nothing lost
+        assert collapse(log_probs[1], new_lengths[1]) == [4, 6]
+    assert new_lengths.tolist() == [8, 4]  # evaluation: the midpoint, 2 x
+
+
+def test_stretch_below_one_is_refused():
+    with pytest.raises(ValueError, match="stretch"):
+        SymbolMarginals(9, stretch=(0.5, 2.0))
 
 
 def test_decoder_is_batch_invariant_over_memory_padding():

@@ -1,7 +1,8 @@
 """The Multi30k synthetic-speech recipe (mini profile, in a copy of the recipe): espeak-ng
 synthesis of a few dozen captions with train and test voices disjoint, valid Kaldi data dirs
 with g2p phones, the MT recipe's English interface copied, the fbank dump; and (slow) the whole
-ASR <- MT transfer chain on top of a tiny MT model."""
+ASR <- MT transfer chain on top of a tiny MT model, with a pronunciation module trained from
+text alone."""
 import gzip
 import json
 import math
@@ -117,6 +118,20 @@ def test_interfaces_and_fbank_dump(recipe):
         assert matrix.shape[1] == 80 and np.isfinite(matrix).all()
 
 
+def test_text_only_pronunciation_data_pairs_g2p_phones_with_captions(recipe):
+    subprocess.run([sys.executable, "local/prepare_text.py", "--data_root", str(MULTI30K), "--num_text", "20"],
+                   cwd=recipe, check=True, capture_output=True)
+    with gzip.open(MULTI30K / "train.en.gz", "rt", encoding="utf-8") as f:
+        first_captions = [next(f).strip() for _ in range(20)]
+    for name in ("text_train", "text_valid", "text_test"):
+        subprocess.run([sys.executable, "-m", "legonn.recipe.data_dir", "validate", f"data/{name}"],
+                       cwd=recipe, check=True)
+    train = entries(recipe / "data/text_train/text")
+    assert list(train.values()) == first_captions  # the MT recipe's English side, no audio needed
+    assert entries(recipe / "data/text_test/src_text") == entries(recipe / "data/test/phones")
+    assert all(phones.split() for phones in entries(recipe / "data/text_train/src_text").values())
+
+
 def test_a_missing_mt_recipe_is_reported(tmp_path):
     recipe, _ = copy_with_mt(tmp_path)
     result = run(recipe, "run.sh", "--mini", "true", "--stage", "1", "--stop_stage", "1", check=False)
@@ -137,9 +152,10 @@ def test_speech_encoder_and_pronunciation_modules_compose_with_the_mt_decoder(tm
     run(recipe, "run.sh", "--mini", "true", "--nj", "1", "--data_root", str(MULTI30K), timeout=3000)
     exp = recipe / "mini/exp"
     for tag in ("transfer_legonn_wemb+mt", "finetune_transfer_legonn_wemb+mt",
-                "compose3_phone_ctc+legonn_3module+mt"):
+                "compose3_phone_ctc+legonn_3module+mt", "compose3_phone_ctc+pron_text+mt"):
         numbers = json.loads((exp / tag / "decode_test/score_wer/score.json").read_text())
         assert math.isfinite(numbers["rate"])
     phones = json.loads((exp / "compose3_phone_ctc+legonn_3module+mt/decode_test/score_interface0/score.json").read_text())
     assert phones["ref"].endswith("phones")
-    assert "transfer_legonn_wemb+mt" in (recipe / "mini/RESULTS.md").read_text()
+    results = (recipe / "mini/RESULTS.md").read_text()
+    assert "transfer_legonn_wemb+mt" in results and "compose3_phone_ctc+pron_text+mt" in results

@@ -2,6 +2,7 @@
 (B, K, D) states. WEmb is differentiable; BeamConv sees only top-k indices, so no gradient
 reaches the previous module."""
 import math
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
@@ -70,13 +71,26 @@ class BeamConvIngestor(Ingestor):
 class SymbolMarginals(nn.Module):
     """Token ids -> interface log-marginals, so a middle module (e.g. a pronunciation model) can
     be trained from text alone: g2p phone sequences become near-one-hot distributions. In
-    training, `confusion` of the positions get a random token, imitating recognizer errors."""
+    training, `confusion` of the positions get a random token, imitating recognizer errors.
+
+    `stretch` (low, high) imitates a CTC recognizer's peaky output, which the module reads once
+    composed: L symbols are spread over about s x L positions, the rest blank, with s drawn from
+    [low, high] per sequence and the symbols at random positions in training (evenly spaced, s =
+    the midpoint, in evaluation). Without it, the module would learn on inputs with no blanks and
+    a length its OLC never sees in the composed model."""
+
+    TRAINING_KEYS = ("smoothing", "confusion", "stretch")  # not part of the exported module
 
     def __init__(self, interface_size: int, smoothing: float = 0.05, confusion: float = 0.0,
-                 first_regular_id: int = 2):
+                 stretch: Optional[Sequence[float]] = None, first_regular_id: int = 2,
+                 blank_id: int = 0):
         super().__init__()
         self.size, self.smoothing, self.confusion = interface_size, smoothing, confusion
+        if stretch is not None and not (len(stretch) == 2 and 1.0 <= stretch[0] <= stretch[1]):
+            raise ValueError(f"stretch must be [low, high] with 1 <= low <= high, got {stretch}")
+        self.stretch = tuple(stretch) if stretch is not None else None
         self.first_regular_id = first_regular_id  # skip <blank> and <unk>
+        self.blank_id = blank_id
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
         tokens = tokens.clamp(min=0)
@@ -84,6 +98,22 @@ class SymbolMarginals(nn.Module):
             confused = torch.rand(tokens.shape, device=tokens.device) < self.confusion
             random = torch.randint_like(tokens, self.first_regular_id, self.size - 1)
             tokens = torch.where(confused, random, tokens)
+        if self.stretch is not None:
+            tokens, lengths = self.spread(tokens, lengths)
         probs = nn.functional.one_hot(tokens, self.size).float()
         probs = probs * (1 - self.smoothing) + self.smoothing / self.size
         return probs.log(), lengths
+
+    def spread(self, tokens: torch.Tensor, lengths: torch.Tensor):
+        low, high = self.stretch
+        factors = (torch.empty(len(lengths)).uniform_(low, high) if self.training
+                   else torch.full((len(lengths),), (low + high) / 2))
+        new_lengths = torch.maximum((lengths.cpu() * factors).round().long(), lengths.cpu())
+        out = tokens.new_full((len(lengths), int(new_lengths.max())), self.blank_id)
+        for b, (n, m) in enumerate(zip(lengths.tolist(), new_lengths.tolist())):
+            if self.training:
+                positions = torch.randperm(m, device=tokens.device)[:n].sort().values
+            else:
+                positions = (torch.arange(n, device=tokens.device) * m) // max(n, 1)
+            out[b, positions] = tokens[b, :n]
+        return out, new_lengths.to(lengths.device)

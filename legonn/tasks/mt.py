@@ -18,7 +18,7 @@ class MTTask(LegoNNTask):
                            help="interface.yaml of the source vocabulary")
         group.add_argument("--input_marginals", action=NestedDictAction, default=None,
                            help="train a middle module from text: {ingestor, ingestor_conf, "
-                                "encoder_conf, smoothing, confusion}; the source symbols (e.g. "
+                                "encoder_conf, smoothing, confusion, stretch}; the source symbols (e.g. "
                                 "g2p phones) are fed as marginals over --input_interface")
 
     @classmethod
@@ -35,7 +35,7 @@ class MTTask(LegoNNTask):
     def build_first_encoder(cls, args, interface_size):
         if not getattr(args, "input_marginals", None):
             return super().build_first_encoder(args, interface_size)
-        conf = {k: v for k, v in args.input_marginals.items() if k not in ("smoothing", "confusion")}
+        conf = {k: v for k, v in args.input_marginals.items() if k not in SymbolMarginals.TRAINING_KEYS}
         return build_middle_encoder(conf, cls.input_interface(args).size, interface_size)
 
     @classmethod
@@ -43,5 +43,5 @@ class MTTask(LegoNNTask):
         if not getattr(args, "input_marginals", None):
             return {}
         conf = args.input_marginals
-        return {"input_marginals": SymbolMarginals(cls.input_interface(args).size,
-                                                   conf.get("smoothing", 0.05), conf.get("confusion", 0.0))}
+        return {"input_marginals": SymbolMarginals(
+            cls.input_interface(args).size, **{k: conf[k] for k in SymbolMarginals.TRAINING_KEYS if k in conf})}

@@ -5,8 +5,9 @@
 #
 #  stage 1  data (held-out speakers for valid), interfaces (char, phone), fbank dump
 #  stage 2  enc-dec baseline, LegoNN WEmb and BeamConv, encoder-only CTC over characters,
-#           encoder-only phone recognizer; each decoded and scored (WER, and WER/PER of every
-#           module interface: the encoder-only output), modules exported
+#           encoder-only phone recognizer, and a sanity baseline outside the paper (the enc-dec
+#           with joint CTC, as ESPnet trains its AN4 reference); each decoded and scored (WER,
+#           and WER/PER of every module interface: the encoder-only output), modules exported
 #  stage 3  write RESULTS.md from the score files
 set -euo pipefail
 stage=1
@@ -18,7 +19,7 @@ text_unit=char           # the text interface: char, or bpe (then --bpe_size)
 bpe_size=100
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
-models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc;
+models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc;
                          # with --mini true: legonn_wemb phone_ctc)
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
@@ -40,7 +41,7 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 if [ -z "$models" ]; then
-  models="encdec legonn_wemb legonn_beamconv ctc phone_ctc"
+  models="encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc"
   [ "$mini" = true ] && models="legonn_wemb phone_ctc"   # a LegoNN model and an encoder-only one
 fi
 common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test

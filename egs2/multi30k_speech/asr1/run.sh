@@ -13,18 +13,22 @@
 #           (Table IV), then the composed model fine-tuned end-to-end (Table VI)
 #  stage 4  3-module composition: phoneme recognizer + the 3-module model's pronunciation
 #           module + the MT De-En decoder module, no fine-tuning (Table V)
-#  stage 5  write RESULTS.md from the score files
+#  stage 5  a pronunciation module trained from text alone (g2p phones -> English BPE, no
+#           audio), composed with the phoneme recognizer and the MT De-En decoder module
+#  stage 6  write RESULTS.md from the score files
 set -euo pipefail
 stage=1
-stop_stage=5
+stop_stage=6
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, val.en.gz, test_2016_flickr.en.gz)
 mt_dir=../../multi30k/mt1    # the MT recipe (its mini/ with --mini true)
 mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused
 num_train=4000           # synthesized training utterances
+num_text=10000           # captions (from the MT recipe's English training side) for the text-only pronunciation module
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
+models="encdec legonn_wemb phone_ctc legonn_3module"   # stage 2 experiments
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -35,6 +39,7 @@ data_opts="--num_train $num_train --nj $nj"
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"
 three_module_args=""
+pron_args=""             # text-only pronunciation module
 finetune_args=""         # fine-tuning keeps the composed modules' architecture: no size overrides
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   mt_dir=$mt_dir/mini
@@ -49,8 +54,15 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
   three_module_args='--middle_modules [{"ingestor":"wemb","ingestor_conf":{"rf":5,"heads":2,"ffn_dim":64,"layers":1},'
   three_module_args+='"encoder_conf":{"dim":32,"heads":2,"ffn_dim":64,"layers":1,"olc":{"ratio":0.6,"max_len":160,"layers":1}}}]'
   finetune_args="--batch_bins 400000"
+  num_text=200
+  for part in encoder_conf.dim=32 encoder_conf.ffn_dim=64 encoder_conf.heads=2 encoder_conf.layers=1 \
+              ingestor_conf.ffn_dim=64 ingestor_conf.heads=2; do
+    pron_args+=" --input_marginals $part"
+  done
 fi
-[ -n "$epochs" ] && train_args+=" --max_epoch $epochs" && finetune_args+=" --max_epoch $epochs"
+if [ -n "$epochs" ]; then
+  for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} --max_epoch $epochs"; done
+fi
 mt_interface=$mt_dir/data/interfaces/en
 mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
 common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
@@ -103,18 +115,23 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets ""
-  lego legonn_wemb train_legonn_wemb 4-8 1
-  lego phone_ctc train_phone_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
-    --output_interface phone --inference_model valid.loss.ave.pth
-  # Work-around: legonn.sh hands two or more interfaces to the trainer as "[a, b]" unquoted, which
-  # the shell splits; a config that names its interfaces itself is used as it is.
-  mkdir -p exp/conf
-  { cat conf/train_legonn_3module.yaml
-    echo "interfaces: [data/interfaces/phone/interface.yaml, data/interfaces/en/interface.yaml]"
-    echo "ctc_targets: [phones, text]"
-    echo "output_interface: data/interfaces/en/interface.yaml"; } > exp/conf/train_legonn_3module.yaml
-  lego legonn_3module train_legonn_3module 4-8 1 "${three[@]}"
+  for model in $models; do
+    case $model in
+      encdec) lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets "" ;;
+      phone_ctc) lego phone_ctc train_phone_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
+                   --output_interface phone --inference_model valid.loss.ave.pth ;;
+      legonn_3module)
+        # Work-around: legonn.sh hands two or more interfaces to the trainer as "[a, b]" unquoted, which
+        # the shell splits; a config that names its interfaces itself is used as it is.
+        mkdir -p exp/conf
+        { cat conf/train_legonn_3module.yaml
+          echo "interfaces: [data/interfaces/phone/interface.yaml, data/interfaces/en/interface.yaml]"
+          echo "ctc_targets: [phones, text]"
+          echo "output_interface: data/interfaces/en/interface.yaml"; } > exp/conf/train_legonn_3module.yaml
+        lego legonn_3module train_legonn_3module 4-8 1 "${three[@]}" ;;
+      *) lego "$model" "train_$model" 4-8 1 ;;
+    esac
+  done
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -135,6 +152,17 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  python local/prepare_text.py --data_root "$data_root" --num_text "$num_text"
+  text=(--task mt --input_interface phone --train_set text_train --valid_set text_valid --test_sets text_test)
+  ./legonn.sh "${common[@]}" "${text[@]}" --stage 3 --stop_stage 3
+  ./legonn.sh "${common[@]}" "${text[@]}" --tag pron_text --train_config conf/train_pron_text.yaml \
+    --train_args "--seed 1 $pron_args" --inference_model valid.loss.ave.pth --stage 4 --stop_stage 8
+  need_mt "$mt_decoder" 2
+  compose compose3_phone_ctc+pron_text+mt "exp/phone_ctc/$m/encoder0.zip" \
+    "exp/pron_text/$m/middle0.zip" "$mt_decoder" -- "${three[@]}"
+fi
+
+if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   python local/results.py --exp exp --mt_decoder "$mt_decoder" > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md
   cat RESULTS.md
 fi

@@ -73,8 +73,20 @@ def main():
             row("its phone + pronunciation modules + MT De-En decoder module", "compose3_legonn_3module+mt",
                 phone="score_interface0", english="score_interface1"),
             row("phoneme recognizer + its pronunciation module + MT De-En decoder module, no fine-tuning",
-                "compose3_phone_ctc+legonn_3module+mt", phone="score_interface0", english="score_interface1")]
+                "compose3_phone_ctc+legonn_3module+mt", phone="score_interface0", english="score_interface1"),
+            row("phoneme recognizer + pronunciation module trained from text alone + MT De-En decoder "
+                "module, no fine-tuning", "compose3_phone_ctc+pron_text+mt", phone="score_interface0",
+                english="score_interface1")]
     out += ["## Three modules from three models (paper Table V)", "", table(header, rows), ""]
+    text_test = "text_test"
+    rows = [["Pronunciation module trained from text alone (g2p phones -> English BPE)", "`pron_text`",
+             fmt(error_rate(exp, "pron_text", text_test)), fmt(normalized_wer(exp, "pron_text", text_test)),
+             fmt(train_minutes(exp, "pron_text"))]]
+    out += ["## Pronunciation module from text alone (not in the paper)", "",
+            f"Its own test: the g2p_en phones of the `{test}` captions, spread as in training, read by "
+            "greedy CTC at its English BPE interface (`exp/pron_text/decode_text_test`). No audio is "
+            "involved; the row above composes it with the phoneme recognizer instead.", "",
+            table(["module", "exp", "WER %", "norm. WER %", "train min"], rows), ""]
     out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
