@@ -51,9 +51,8 @@ def split_model(train_config, model_file) -> List[dict]:
              "ctc_target": (args["ctc_targets"] or ["text"])[0],
              "weights": take("encoders.0.")}
     if args.get("input_marginals"):  # trained from text: it reads marginals, a middle module
-        conf = {k: v for k, v in args["input_marginals"].items() if k not in SymbolMarginals.TRAINING_KEYS}
-        first = {"role": "middle", "name": "middle0", "conf": conf, "ctc_target": first["ctc_target"],
-                 "input_interface": Interface.load(args["input_interface"]),
+        first = {"role": "middle", "name": "middle0", "conf": SymbolMarginals.module_conf(args["input_marginals"]),
+                 "ctc_target": first["ctc_target"], "input_interface": Interface.load(args["input_interface"]),
                  "output_interface": interfaces[0], "weights": first["weights"]}
     elif task == "mt":
         first["input_interface"] = Interface.load(args["input_interface"])

@@ -81,6 +81,15 @@ class SymbolMarginals(nn.Module):
 
     TRAINING_KEYS = ("smoothing", "confusion", "stretch")  # not part of the exported module
 
+    @classmethod
+    def from_conf(cls, interface_size: int, conf: dict) -> "SymbolMarginals":
+        return cls(interface_size, **{k: conf[k] for k in cls.TRAINING_KEYS if k in conf})
+
+    @classmethod
+    def module_conf(cls, conf: dict) -> dict:
+        """The middle module's own configuration: `conf` without the training-only keys."""
+        return {k: v for k, v in conf.items() if k not in cls.TRAINING_KEYS}
+
     def __init__(self, interface_size: int, smoothing: float = 0.05, confusion: float = 0.0,
                  stretch: Optional[Sequence[float]] = None, first_regular_id: int = 2,
                  blank_id: int = 0):

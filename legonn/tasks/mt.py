@@ -35,13 +35,11 @@ class MTTask(LegoNNTask):
     def build_first_encoder(cls, args, interface_size):
         if not getattr(args, "input_marginals", None):
             return super().build_first_encoder(args, interface_size)
-        conf = {k: v for k, v in args.input_marginals.items() if k not in SymbolMarginals.TRAINING_KEYS}
-        return build_middle_encoder(conf, cls.input_interface(args).size, interface_size)
+        return build_middle_encoder(SymbolMarginals.module_conf(args.input_marginals),
+                                    cls.input_interface(args).size, interface_size)
 
     @classmethod
     def build_input_layers(cls, args):
         if not getattr(args, "input_marginals", None):
             return {}
-        conf = args.input_marginals
-        return {"input_marginals": SymbolMarginals(
-            cls.input_interface(args).size, **{k: conf[k] for k in SymbolMarginals.TRAINING_KEYS if k in conf})}
+        return {"input_marginals": SymbolMarginals.from_conf(cls.input_interface(args).size, args.input_marginals)}

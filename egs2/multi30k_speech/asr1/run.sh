@@ -7,7 +7,8 @@
 #
 #  stage 1  synthesize data, interfaces (English BPE copied from the MT recipe, phones), dump
 #  stage 2  speech enc-dec baseline, LegoNN WEmb (English BPE interface), phoneme recognizer
-#           (encoder-only CTC over phones), 3-module LegoNN (phones -> English BPE -> decoder);
+#           (encoder-only CTC over phones), 3-module LegoNN (phones -> English BPE -> decoder),
+#           and a sanity baseline outside the paper (enc-dec with joint CTC);
 #           decoded, scored (WER, and at every interface), modules exported
 #  stage 3  transfer: the speech encoder module + the MT De-En decoder module, no fine-tuning
 #           (Table IV), then the composed model fine-tuned end-to-end (Table VI)
@@ -22,13 +23,14 @@ stop_stage=6
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, val.en.gz, test_2016_flickr.en.gz)
 mt_dir=../../multi30k/mt1    # the MT recipe (its mini/ with --mini true)
 mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused
-num_train=4000           # synthesized training utterances
+num_train=2000           # synthesized training utterances (RESULTS.md: 2000)
 num_text=10000           # captions (from the MT recipe's English training side) for the text-only pronunciation module
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
-models="encdec legonn_wemb phone_ctc legonn_3module"   # stage 2 experiments
+models=                  # stage 2 experiments (default: encdec legonn_wemb phone_ctc legonn_3module
+                         # encdec_ctc; with --mini true, all but encdec_ctc)
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -59,6 +61,10 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
               ingestor_conf.ffn_dim=64 ingestor_conf.heads=2; do
     pron_args+=" --input_marginals $part"
   done
+fi
+if [ -z "$models" ]; then
+  models="encdec legonn_wemb phone_ctc legonn_3module encdec_ctc"
+  [ "$mini" = true ] && models="encdec legonn_wemb phone_ctc legonn_3module"
 fi
 if [ -n "$epochs" ]; then
   for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} --max_epoch $epochs"; done

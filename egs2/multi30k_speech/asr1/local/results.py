@@ -60,6 +60,8 @@ def main():
     header = ["system", "exp", "WER %", "norm. WER %", "Enc. WER %", "PER %", "train min"]
     composed = "transfer_legonn_wemb+mt"
     rows = [row("Baseline speech enc-dec", "encdec"),
+            row("Sanity baseline (not in the paper): speech enc-dec + joint CTC", "encdec_ctc",
+                english="score_interface0"),
             row("LegoNN WEmb speech model (its own decoder)", "legonn_wemb", english="score_interface0"),
             row("its speech encoder module + MT De-En WEmb decoder module, no fine-tuning", composed,
                 english="score_interface0"),
