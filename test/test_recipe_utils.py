@@ -470,3 +470,18 @@ def test_make_fbank_reads_nist_sphere_files_and_notices_truncated_ones(tmp_path)
     num_frames = 1 + (len(samples) - 400) // 160  # 25 ms windows every 10 ms at 16 kHz
     assert (tmp_path / "out" / "utt2num_frames").read_text() == f"an4 {num_frames}\n"
     assert (tmp_path / "out" / "skipped").read_text().startswith("an4_truncated truncated file:")
+
+
+def test_train_minutes_sum_finished_runs_and_the_span_of_a_killed_one(tmp_path):
+    from legonn.recipe.results import train_minutes
+
+    exp = tmp_path / "exp" / "model"
+    exp.mkdir(parents=True)
+    killed = ("# python -m legonn.bin.asr_train ...\n# Started at Mon Nov 30 10:31:49 2026 on vm\n"
+              "[vm] 2026-11-30 10:40:00,001 (trainer:394) INFO: 1epoch results: ...\n"
+              "[vm] 2026-11-30 10:48:40,512 (trainer:336) INFO: 4/10epoch started\n")
+    (exp / "train.log.1").write_text(killed)  # no footer: 10:31:49 -> 10:48:40
+    (exp / "train.log").write_text("# Started at Mon Nov 30 10:48:46 2026 on vm\n"
+                                   "# Ended (code 0) at Mon Nov 30 10:59:39 2026, elapsed 652.8 s\n")
+    assert train_minutes(tmp_path / "exp", "model") == pytest.approx((1011 + 652.8) / 60)
+    assert train_minutes(tmp_path / "exp", "never_trained") is None

@@ -1,6 +1,7 @@
 """Reads score files and run logs of a recipe's exp/ dir into Markdown tables (RESULTS.md)."""
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -42,9 +43,23 @@ def train_logs(exp, tag) -> List[str]:
 
 
 def train_minutes(exp, tag) -> Optional[float]:
-    """Wall time of training, summed over the job runner's footers of every run."""
-    found = [float(t) for log in train_logs(exp, tag) for t in re.findall(r"elapsed ([0-9.]+) s", log)]
+    """Wall time of training, summed over every run: the job runner's footer, or for a run that
+    was killed (no footer), its start header to its last timestamped line."""
+    seconds = [log_seconds(log) for log in train_logs(exp, tag)]
+    found = [s for s in seconds if s is not None]
     return sum(found) / 60 if found else None
+
+
+def log_seconds(log: str) -> Optional[float]:
+    footer = re.findall(r"elapsed ([0-9.]+) s", log)
+    if footer:
+        return float(footer[-1])
+    start = re.search(r"^# Started at \w+ (\w+ +\d+ [\d:]+ \d+)", log, re.M)
+    stamps = re.findall(r"^\[[^\]]+\] (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log, re.M)
+    if not (start and stamps):
+        return None
+    began = datetime.strptime(" ".join(start.group(1).split()), "%b %d %H:%M:%S %Y")
+    return (datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S") - began).total_seconds()
 
 
 def train_updates(exp, tag) -> Optional[str]:
