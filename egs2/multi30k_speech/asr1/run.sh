@@ -86,8 +86,8 @@ lego() {
     --train_args "$train_args --seed $seed --normalize_stats $stats $extra" \
     --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
 }
-# compose <tag> <archives...> [-- legonn.sh options]: a model built from modules, decoded and
-# scored, no training
+# compose <tag> <archives...> [--finetune_config F] [-- legonn.sh options]: a model built from
+# modules, decoded and scored, no training
 compose() {
   local tag=$1; shift; local archives=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do archives+=("$1"); shift; done
