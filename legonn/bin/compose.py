@@ -8,7 +8,9 @@
 
 writes config.yaml + model.pth, decodable with legonn.bin.inference and usable with
 `--init_param DIR/model.pth` to fine-tune the composed model end-to-end (paper Table VI).
-Modules whose interfaces differ are refused with both vocabularies named."""
+Modules whose interfaces differ are refused with both vocabularies named. A composition newer
+than its archives (and --finetune_config) is kept, so rerunning a recipe does not make the
+decoding of an unchanged model stale."""
 import argparse
 import sys
 from pathlib import Path
@@ -19,6 +21,19 @@ from legonn.modules import compose, read_module
 from legonn.nets.interface import InterfaceMismatch
 from legonn.recipe.data_dir import write_lines
 from legonn.tasks.trainer import atomic_save
+
+
+def is_current(out: Path, archives, finetune_config) -> bool:
+    """OUT_DIR already holds this composition, written after every input changed."""
+    model, config = out / "model.pth", out / "config.yaml"
+    inputs = [Path(p) for p in archives] + ([Path(finetune_config)] if finetune_config else [])
+    if not (model.is_file() and config.is_file() and all(p.is_file() for p in inputs)):
+        return False
+    if finetune_config and not (out / "finetune.yaml").is_file():
+        return False
+    if (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("composed_from") != [str(p) for p in archives]:
+        return False
+    return all(p.stat().st_mtime < model.stat().st_mtime for p in inputs)
 
 
 def main(argv=None):
@@ -36,6 +51,9 @@ def main(argv=None):
     if args.encoder:
         args.modules = [args.encoder, *args.middle] + ([args.decoder] if args.decoder else [])
     out = Path(args.out_dir)
+    if is_current(out, args.modules, args.finetune_config):
+        print(f"compose: {out} is newer than its modules, kept")
+        return
     try:
         modules = [read_module(path, out / "modules") for path in args.modules]
         composed = compose(modules, out / "interfaces")

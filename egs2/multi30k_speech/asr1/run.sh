@@ -98,20 +98,10 @@ compose() {
 # compose_modules <tag> <archives...> [--finetune_config FILE]: legonn.sh stage 9, but with an
 # absolute --out_dir: legonn.modules.read_module joins the unpack dir to the paths espnet's
 # unpack already prefixed with it, which breaks for the relative exp/<tag> of stage 9.
-# A composition is kept while it is newer than its archives (and has the requested
-# finetune.yaml), so a rerun does not redo the decoding of an unchanged model.
 compose_modules() {
-  local tag=$1; shift; local out=$PWD/exp/$tag arg kept=true
-  [ -f "$out/model.pth" ] || kept=false
-  for arg in "$@"; do
-    case $arg in
-      --finetune_config) [ -f "$out/finetune.yaml" ] || kept=false ;;
-      *.zip) [ "$arg" -nt "$out/model.pth" ] && kept=false ;;
-    esac
-  done
-  if [ "$kept" = true ]; then echo "[run.sh] exp/$tag is newer than its modules, kept"; return; fi
+  local tag=$1; shift
   echo "[run.sh] compose $* -> exp/$tag"
-  python -m legonn.bin.compose --out_dir "$out" --modules "$@"
+  python -m legonn.bin.compose --out_dir "$PWD/exp/$tag" --modules "$@"
 }
 need_mt() {  # need_mt <file> <mt stage>
   if [ ! -e "$1" ]; then
