@@ -18,29 +18,29 @@ data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, ...)
 mini=false               # true: a few hundred sentences and 2 epochs (CI, ./run_all.sh)
 nj=2
 bpe_size=1000            # English interface and each source vocabulary
-train_size=5000          # De-En training sentences (Multi30k has 29000; 2 CPUs set the size)
-low_size=1000            # Fr-En / Cs-En low-resource slices, disjoint from those
-eval_size=500            # valid and test sentences (Multi30k has 1014 / 1000)
+train_size=25000         # De-En training sentences (Multi30k has 29000; the rest feed the slices)
+low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, disjoint from De-En
+eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
-low_epochs=20            # epochs on the Fr/Cs slices and fine-tuning there: a fifth of the
-                         # De-En data needs more passes for a comparable number of updates
+low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
+                         # there): a slice of n sentences trains for low_passes / n epochs
+de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2"   # stage 2, in this order
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
-data_opts="--max_train $train_size --low_size $low_size --max_eval $eval_size"
+data_opts="--max_train $train_size --low_sizes ${low_sizes// /,} --max_eval $eval_size"
 train_args=""
 if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
-  data_opts="--max_train 300 --low_size 100 --max_eval 60"; bpe_size=300; epochs=${epochs:-2}
+  low_sizes=100; data_opts="--max_train 300 --low_sizes 100 --max_eval 60"; bpe_size=300; epochs=${epochs:-2}
   train_args="--batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
   for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=64 --$part ffn_dim=128 --$part heads=2"
   done
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
-[ "$mini" = true ] && low_epochs=$epochs
-low="--max_epoch $low_epochs"
+low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
 common=(--nj "$nj" --test_sets "test_@" --valid_set "valid_@" --metric bleu
         --input_interface "@" --ctc_interfaces en --output_interface en)
 
@@ -66,32 +66,39 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ifaces="en=bpe:$bpe_size:data/train_de/text"
   for src in de fr cs; do ifaces+=" $src=bpe:$bpe_size:data/train_$src/src_text"; done
   ./legonn.sh --stage 2 --stop_stage 2 --interfaces "$ifaces"
-  for src in de fr cs; do  # the low-resource slice is dumped like a test set
+  for src in de fr cs; do  # the low-resource slices are dumped like test sets
     ./legonn.sh --stage 3 --stop_stage 3 --train_set "train_$src" --valid_set "valid_$src" \
-      --test_sets "test_$src train_${src}_low"
+      --test_sets "test_$src $(for n in $low_sizes; do echo "train_${src}_low$n"; done)"
   done
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego de train_de de_legonn_wemb train_legonn_wemb 4-8 "--seed 1"
-  lego de train_de de_ctc train_ctc 4-8 "--seed 1"
-  lego de train_de de_legonn_beamconv train_legonn_beamconv 4-8 "--seed 1"
-  lego de train_de de_legonn_wemb_seed2 train_legonn_wemb 4-8 "--seed 2"
-  lego de train_de de_encdec train_encdec 4-8 "--seed 1" "${no_interface[@]}"
+  for model in $de_models; do
+    case $model in
+      legonn_wemb_seed2) lego de train_de de_$model train_legonn_wemb 4-8 "--seed 2" ;;
+      encdec) lego de train_de de_$model train_encdec 4-8 "--seed 1" "${no_interface[@]}" ;;
+      *) lego de train_de de_$model train_$model 4-8 "--seed 1" ;;
+    esac
+  done
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  for src in fr cs; do
-    lego "$src" "train_${src}_low" "${src}_low_ctc" train_ctc 4-8 "--seed 1 $low"
-    lego "$src" "train_${src}_low" "${src}_low_encdec" train_encdec 4-7 "--seed 1 $low" "${no_interface[@]}"
+  for n in $low_sizes; do
+    for src in fr cs; do
+      low="--seed 1 --max_epoch $(low_epochs "$n")"
+      lego "$src" "train_${src}_low$n" "${src}_low${n}_ctc" train_ctc 4-8 "$low"
+      lego "$src" "train_${src}_low$n" "${src}_low${n}_encdec" train_encdec 4-7 "$low" "${no_interface[@]}"
+    done
   done
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  for src in fr cs; do
-    for dec in legonn_wemb legonn_beamconv; do
-      compose "transfer_${src}_low_ctc+de_$dec" "$src" \
-        "exp/${src}_low_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
+  for n in $low_sizes; do
+    for src in fr cs; do
+      for dec in legonn_wemb legonn_beamconv; do
+        compose "transfer_${src}_low${n}_ctc+de_$dec" "$src" \
+          "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
+      done
     done
   done
 fi
@@ -113,14 +120,16 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  for src in fr cs; do
-    composed=exp/transfer_${src}_low_ctc+de_legonn_wemb
-    ./legonn.sh "${common[@]//@/$src}" --tag "$(basename $composed)" --stage 9 --stop_stage 9 \
-      --compose_modules "exp/${src}_low_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
-      --finetune_config conf/finetune.yaml
-    ./legonn.sh "${common[@]//@/$src}" --train_set "train_${src}_low" --tag "finetune_$(basename $composed)" \
-      --train_config "$composed/finetune.yaml" --init_param "$composed/model.pth" \
-      --train_args "$train_args $low" --stage 4 --stop_stage 7
+  for n in $low_sizes; do
+    for src in fr cs; do
+      composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
+      ./legonn.sh "${common[@]//@/$src}" --tag "$composed" --stage 9 --stop_stage 9 \
+        --compose_modules "exp/${src}_low${n}_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
+        --finetune_config conf/finetune.yaml
+      ./legonn.sh "${common[@]//@/$src}" --train_set "train_${src}_low$n" --tag "finetune_$composed" \
+        --train_config "exp/$composed/finetune.yaml" --init_param "exp/$composed/model.pth" \
+        --train_args "$train_args --max_epoch $(low_epochs "$n")" --stage 4 --stop_stage 7
+    done
   done
 fi
 

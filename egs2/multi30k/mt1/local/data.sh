@@ -5,8 +5,8 @@
 set -euo pipefail
 data_root=../../../../shared/data/multi30k   # folder with train.<lang>.gz, val.*, test_2016_flickr.*
 src_langs="de fr cs"
-max_train=0                                    # first N training sentences (0 = all 29000)
-low_size=2000                                  # train_<src>_low: this many further sentences
+max_train=25000                                # first N training sentences (29000 in all; the rest feed the slices)
+low_sizes=500,1000,2000,4000                  # train_<src>_low<N>: nested slices of the lines after max_train
 max_eval=0                                     # valid/test sentences (0 = all)
 . utils/parse_options.sh
 
@@ -17,4 +17,4 @@ if [ ! -f "$data_root/train.en.gz" ]; then
   exit 1
 fi
 python local/prepare_multi30k.py --data_root "$data_root" --src_langs $src_langs --out data \
-  --max_train "$max_train" --low_size "$low_size" --max_eval "$max_eval"
+  --max_train "$max_train" --low_sizes ${low_sizes//,/ } --max_eval "$max_eval"
