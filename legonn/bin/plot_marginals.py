@@ -125,6 +125,21 @@ def plot(
     top: int = 30,
     spans: list[tuple[int, int, int]] | None = None,
 ) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure(log_probs, tokens, utt, top, spans).savefig(out, dpi=100)
+    return out
+
+
+def figure(
+    log_probs: np.ndarray,
+    tokens: list[str],
+    utt: str,
+    top: int = 30,
+    spans: list[tuple[int, int, int]] | None = None,
+    reference: str | None = None,
+) -> Figure:
+    """The heatmap; with ``reference`` the title shows it under the greedy reading."""
     probs = np.exp(log_probs)
     argmax = probs.argmax(axis=1)
     rows = choose_rows(probs, set(argmax.tolist()) | {s[0] for s in spans or []}, top)
@@ -156,13 +171,14 @@ def plot(
     ax.set_xlabel(f"output position   ({key})")
     ax.set_ylabel("token")
     decoded = detokenize([tokens[t] for t in greedy_ctc(argmax)])
-    wrapped = textwrap.shorten(decoded, width=300, placeholder=" ...") or "(empty)"
-    ax.set_title(_label(f"{utt}\n" + "\n".join(textwrap.wrap(wrapped, width=110))), fontsize=9)
+    lines = [("", decoded)] if reference is None else [("greedy: ", decoded), ("reference: ", reference)]
+    title = [utt]
+    for prefix, text in lines:
+        wrapped = textwrap.shorten(text, width=300, placeholder=" ...") or "(empty)"
+        title += textwrap.wrap(prefix + wrapped, width=110)
+    ax.set_title(_label("\n".join(title)), fontsize=9)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    return out
+    return fig
 
 
 def main(argv: list[str] | None = None) -> Path:

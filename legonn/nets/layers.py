@@ -26,7 +26,14 @@ def sinusoidal_positions(length: int, dim: int, device=None, offset: int = 0) ->
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention with an optional key/value cache for incremental decoding."""
+    """Multi-head attention with an optional key/value cache for incremental decoding.
+
+    SDPA returns no attention weights. With ``keep_weights`` set (legonn.tasks.images does, for
+    the pictures drawn while training), ``weights`` holds the (B, H, Tq, Tk) weights of the
+    last call, computed beside SDPA: the output stays SDPA's, and nothing extra is computed
+    unless asked."""
+
+    keep_weights = False
 
     def __init__(self, dim: int, heads: int, dropout: float = 0.0):
         super().__init__()
@@ -51,8 +58,18 @@ class MultiHeadAttention(nn.Module):
         q = self.split_heads(self.query(query))
         drop = self.dropout if self.training else 0.0
         context = F.scaled_dot_product_attention(q, key, value, attn_mask=mask, dropout_p=drop)
+        if self.keep_weights:
+            self.weights = self.attention_weights(q, key, mask)
         batch, _, length, _ = context.shape
         return self.out(context.transpose(1, 2).reshape(batch, length, -1))
+
+    @staticmethod
+    def attention_weights(q: torch.Tensor, key: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+        """SDPA's softmax(q k^T / sqrt(d)) with its boolean mask (True = attend), no dropout."""
+        scores = q @ key.transpose(-2, -1) / math.sqrt(q.size(-1))
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return scores.softmax(-1)
 
     def forward(self, query, memory, mask=None):
         key, value = self.project_key_value(memory)

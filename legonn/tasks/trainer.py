@@ -14,6 +14,9 @@ whole until the new one is complete. Around that:
   utterance and the file, instead of failing inside a data-loader worker;
 * --init_param files that cannot be read are reported as such (ESPnet loads them before the
   trainer starts, so its loader is wrapped when this module is imported).
+
+--num_att_plot N draws, after every epoch, the interface marginals and the OLC and decoder
+cross-attention of N validation utterances into exp/<tag>/images/ (legonn/tasks/images.py).
 """
 import contextlib
 import logging
@@ -127,6 +130,20 @@ class LegoNNTrainer(Trainer):
             atomic_save(model.state_dict(), epoch_file)
             logging.warning(f"{epoch_file} was missing (run interrupted while saving); rewrote it "
                             f"from {checkpoint}")
+
+    @classmethod
+    @torch.no_grad()
+    def plot_attention(cls, model, output_dir, summary_writer, iterator, reporter, options) -> None:
+        # ESPnet's version hooks its own attention classes and finds none here (SDPA returns no
+        # weights); ours draws what a LegoNN model has instead. output_dir is exp/<tag>/att_ws.
+        if options.no_forward_run:
+            return
+        from legonn.tasks.images import write_images  # matplotlib only when pictures are drawn
+
+        out_dir = Path(output_dir).parent / "images"
+        written = write_images(model, iterator, out_dir, reporter.get_epoch(),
+                               "cuda" if options.ngpu > 0 else "cpu", summary_writer, reporter)
+        logging.info(f"images: wrote {len(written)} picture(s) to {out_dir}")
 
     @classmethod
     def run(cls, *args, **kwargs) -> None:
