@@ -1,7 +1,10 @@
 """Reads score files and run logs of a recipe's exp/ dir into Markdown tables (RESULTS.md)."""
 import json
+import os
+import platform
 import re
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -86,6 +89,26 @@ def legonn_commit() -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def environment() -> List[str]:
+    """ESPnet's environment block: when the table was made, with what, on what."""
+    import torch
+
+    def installed(package):
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return [f"- date: `{datetime.now():%a %b %d %H:%M:%S %Y}`",
+            f"- python version: `{platform.python_version()}`",
+            f"- espnet version: `espnet {installed('espnet')}`",
+            f"- pytorch version: `pytorch {torch.__version__}`",
+            f"- sacrebleu version: `{installed('sacrebleu')}`",
+            f"- legonn commit: `{legonn_commit()}`",
+            f"- machine: {os.cpu_count()} CPUs, GPU: {gpu}"]
 
 
 def fmt(value: Optional[float], digits: int = 1) -> str:

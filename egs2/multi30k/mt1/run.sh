@@ -11,9 +11,13 @@
 #           models only those need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
 #  stage 6  fine-tune the composed Fr-En and Cs-En models end-to-end (Table VI)
 #  stage 7  write RESULTS.md from the score files
+#  stage 8  ship modules: the De-En WEmb encoder and decoder and the Fr encoder of the largest
+#           slice, at half precision, into pretrained/ (committed with the recipe)
+#  stage 9  shipped modules only: compose pretrained/ modules, decode and score test_de and
+#           test_fr, no training (needs stage 1: ./run.sh --stage 1 --stop_stage 1 first)
 set -euo pipefail
 stage=1
-stop_stage=7
+stop_stage=8
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, ...)
 mini=false               # true: a few hundred sentences and 2 epochs (CI, ./run_all.sh)
 nj=2
@@ -22,6 +26,7 @@ train_size=25000         # De-En training sentences (Multi30k has 29000; the res
 low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, disjoint from De-En
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
+low_srcs="fr cs"          # source languages of the slices (stages 3, 4, 6)
 low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
                          # there): a slice of n sentences trains for low_passes / n epochs
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2"   # stage 2, in this order
@@ -84,7 +89,7 @@ fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   for n in $low_sizes; do
-    for src in fr cs; do
+    for src in $low_srcs; do
       low="--seed 1 --max_epoch $(low_epochs "$n")"
       lego "$src" "train_${src}_low$n" "${src}_low${n}_ctc" train_ctc 4-8 "$low"
       lego "$src" "train_${src}_low$n" "${src}_low${n}_encdec" train_encdec 4-7 "$low" "${no_interface[@]}"
@@ -94,7 +99,7 @@ fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   for n in $low_sizes; do
-    for src in fr cs; do
+    for src in $low_srcs; do
       for dec in legonn_wemb legonn_beamconv; do
         compose "transfer_${src}_low${n}_ctc+de_$dec" "$src" \
           "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
@@ -121,7 +126,7 @@ fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   for n in $low_sizes; do
-    for src in fr cs; do
+    for src in $low_srcs; do
       composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
       ./legonn.sh "${common[@]//@/$src}" --tag "$composed" --stage 9 --stop_stage 9 \
         --compose_modules "exp/${src}_low${n}_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
@@ -134,6 +139,22 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  python local/results.py --exp exp > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md   # mini/RESULTS.md for --mini
+  python local/results.py --exp exp --low_sizes "$low_sizes" > RESULTS.md.tmp && mv RESULTS.md.tmp RESULTS.md   # mini/RESULTS.md for --mini
   cat RESULTS.md
+fi
+
+ship_fr=fr_low${low_sizes##* }_ctc   # the Fr encoder module of the largest slice
+if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
+  python local/ship_modules.py --out_dir pretrained \
+    --module de_en_wemb_encoder=exp/de_legonn_wemb/$m/encoder0.zip \
+    --module de_en_wemb_decoder=exp/de_legonn_wemb/$m/decoder.zip \
+    --module fr_en_ctc_encoder=exp/$ship_fr/$m/encoder0.zip \
+    --reference de_en_wemb_encoder+de_en_wemb_decoder=exp/de_legonn_wemb/decode_test_de \
+    --reference fr_en_ctc_encoder+de_en_wemb_decoder=exp/transfer_$ship_fr+de_legonn_wemb/decode_test_fr
+fi
+
+if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
+  shipped=$(cd pretrained && pwd)
+  compose shipped_de_en de "$shipped/de_en_wemb_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
+  compose shipped_fr_en fr "$shipped/fr_en_ctc_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
 fi

@@ -1,85 +1,114 @@
-"""RESULTS.md for the Multi30k recipe: tables in the layout of the paper's Tables I, III, IX,
-X and Fig. 4, filled from exp/*/decode_*/score*/score.json (n/a = that run did not happen)."""
+"""RESULTS.md for the Multi30k recipe: one table per claim of the paper (Tables I, III, IX, X,
+Fig. 4), filled from exp/*/decode_*/score*/score.json; n/a = that run has not happened yet."""
 import argparse
-import sys
-from pathlib import Path
+from typing import Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import bleu, distinct_hypotheses, fmt, legonn_commit, table, train_minutes, train_updates  # noqa: E402
+from legonn.recipe.results import (bleu, distinct_hypotheses, environment, fmt, score, table,
+                                   train_minutes, train_updates)
+
+DE_MODELS = [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
+             ("de_legonn_wemb", "LegoNN WEmb"), ("de_legonn_wemb_seed2", "LegoNN WEmb, seed 2"),
+             ("de_legonn_beamconv", "LegoNN BeamConv"), ("de_ctc", "LegoNN encoder only (CTC)"),
+             ("de_legonn_nogrounding", "WEmb without CTC grounding / OLC (Table X)")]
+SWAPS = [("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
+         ("seed swap", "de_legonn_wemb_seed2", "de_legonn_wemb"),
+         ("architecture swap", "de_legonn_wemb", "de_legonn_beamconv"),
+         ("architecture swap", "de_legonn_beamconv", "de_legonn_wemb"),
+         ("decoder plug", "de_ctc", "de_legonn_wemb"),
+         ("decoder plug", "de_ctc", "de_legonn_beamconv"),
+         ("seed swap, enc-dec baseline", "de_encdec", "de_encdec_seed2"),
+         ("seed swap, enc-dec baseline", "de_encdec_seed2", "de_encdec"),
+         ("seed swap, no CTC grounding (Table X)", "de_legonn_nogrounding", "de_legonn_nogrounding_seed2")]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--exp", default="exp")
-    exp = parser.parse_args().exp
-    out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
-           "Produced by `local/results.py` (stage 7 of `run.sh`) from the score files in `exp/`. "
-           "BLEU on test_2016_flickr: detokenized sacreBLEU (13a) and tokenized (lower-cased, "
-           "whitespace tokens of the raw text). Enc. BLEU: greedy CTC output of the encoder module "
-           "(Table IX). distinct: how many different translations a system gave for the test "
-           "sentences; a decoder with few ignores its input, and swaps that keep its BLEU then say "
-           "nothing about modularity.", "",
-           "Run: `./run.sh` with its defaults (5000 De-En training sentences, 1000-sentence Fr/Cs "
-           "slices, 500 test sentences, 128-dim models: what 2 CPUs allow); epochs / updates: "
-           "training passes and optimizer steps, from the trainer's log; train min is the "
-           "wall time of each training job. Logs: `exp/<exp>/train.log`, "
-           "`exp/<exp>/decode_<set>/log/`, scores: `exp/<exp>/decode_<set>/score_*/score.json`. "
-           "These models are far from converged, so the BLEU values are small and the "
-           "percentages noisy; they are not comparable to the paper's. n/a: not run in the time "
-           "available.", ""]
+def interface_brevity(exp, tag: str, test_set: str) -> Optional[float]:
+    numbers = score(exp, tag, test_set, "score_bleu" if tag.endswith("_ctc") else "score_interface0")
+    return None if numbers is None else numbers["detokenized"]["brevity_penalty"]
 
+
+def de_en_table(exp) -> list:
+    baseline = bleu(exp, "de_encdec", "test_de")
     rows = []
-    for tag, what in [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
-                      ("de_ctc", "LegoNN encoder only (CTC)"),
-                      ("de_legonn_beamconv", "LegoNN BeamConv"), ("de_legonn_wemb", "LegoNN WEmb"),
-                      ("de_legonn_wemb_seed2", "LegoNN WEmb, seed 2"),
-                      ("de_legonn_nogrounding", "WEmb without CTC grounding / OLC")]:
-        enc = "score_bleu" if tag == "de_ctc" else "score_interface0"
-        rows.append([what, f"`{tag}`", fmt(bleu(exp, tag, "test_de")),
+    for tag, what in DE_MODELS:
+        own = bleu(exp, tag, "test_de")
+        has_interface = "encdec" not in tag and "nogrounding" not in tag
+        interface = bleu(exp, tag, "test_de", "score_bleu" if tag == "de_ctc" else "score_interface0")
+        rows.append([what, f"`{tag}`", fmt(own),
+                     fmt(None if own is None or baseline is None else own - baseline, 1) if tag != "de_encdec" else "-",
                      fmt(bleu(exp, tag, "test_de", kind="tokenized")),
-                     fmt(bleu(exp, tag, "test_de", enc)) if "encdec" not in tag else "-",
-                     distinct_hypotheses(exp, tag, "test_de") or "n/a", train_updates(exp, tag) or "n/a",
-                     fmt(train_minutes(exp, tag))])
-    out += ["## De-En performance (Table I / IX)", "",
-            table(["model", "exp", "BLEU", "tok. BLEU", "Enc. BLEU", "distinct", "epochs / updates",
-                   "train min"], rows), ""]
+                     fmt(interface) if has_interface else "-",
+                     fmt(interface_brevity(exp, tag, "test_de"), 2) if has_interface else "-",
+                     distinct_hypotheses(exp, tag, "test_de") or "n/a",
+                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag))])
+    return ["## De-En: LegoNN against its baseline (Tables I, IX)", "",
+            "Enc. BLEU and Enc. BP: the greedy CTC output of the encoder module at its English "
+            "interface, and its brevity penalty (below 1: the interface writes too few words).", "",
+            table(["model", "exp", "BLEU", "vs enc-dec", "tok. BLEU", "Enc. BLEU", "Enc. BP", "distinct",
+                   "epochs / updates", "train min"], rows), ""]
 
-    rows = []
-    for src in ("fr", "cs"):
-        def row(system, tag):
-            return [src, system, f"`{tag}`", fmt(bleu(exp, tag, f"test_{src}")),
-                    fmt(bleu(exp, tag, f"test_{src}", kind="tokenized")),
-                    distinct_hypotheses(exp, tag, f"test_{src}") or "n/a",
-                    train_updates(exp, tag) or "-"]
-        rows.append(row("enc-dec trained on the slice", f"{src}_low_encdec"))
-        rows.append(row("encoder module only (greedy CTC)", f"{src}_low_ctc"))
-        for dec in ("legonn_wemb", "legonn_beamconv"):
-            rows.append(row(f"encoder module + De-En {dec} decoder, no fine-tuning",
-                            f"transfer_{src}_low_ctc+de_{dec}"))
-        rows.append(row("... + fine-tuned end-to-end", f"finetune_transfer_{src}_low_ctc+de_legonn_wemb"))
-    out += ["## Module transfer to low-resource pairs (Table III, App. F, Table VI)", "",
-            table(["source", "system", "exp", "BLEU", "tok. BLEU", "distinct", "epochs / updates"], rows), ""]
 
+def modularity_table(exp) -> list:
     rows = []
-    for test, encoder, decoder in [
-            ("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
-            ("seed swap", "de_legonn_wemb_seed2", "de_legonn_wemb"),
-            ("seed swap (enc-dec baseline)", "de_encdec", "de_encdec_seed2"),
-            ("seed swap (enc-dec baseline)", "de_encdec_seed2", "de_encdec"),
-            ("seed swap (no CTC grounding, Table X)", "de_legonn_nogrounding", "de_legonn_nogrounding_seed2"),
-            ("architecture swap", "de_legonn_wemb", "de_legonn_beamconv"),
-            ("architecture swap", "de_legonn_beamconv", "de_legonn_wemb"),
-            ("decoder plug", "de_ctc", "de_legonn_wemb"),
-            ("decoder plug", "de_ctc", "de_legonn_beamconv")]:
+    for test, encoder, decoder in SWAPS:
         swapped = bleu(exp, f"swap_{encoder}+{decoder}", "test_de")
         reference = bleu(exp, decoder, "test_de")
         percent = None if swapped is None or not reference else 100 * swapped / reference
         rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference), fmt(percent),
                      distinct_hypotheses(exp, f"swap_{encoder}+{decoder}", "test_de") or "n/a"])
-    out += ["## Modularity tests on De-En (Fig. 4; reference = the decoder's own model)", "",
+    return ["## Modularity on De-En (Fig. 4, Table X)", "",
+            "The encoder module of one model under the decoder module of another, no fine-tuning; "
+            "reference: the decoder's own model. distinct: different translations of the test "
+            "sentences (a decoder that ignores its input keeps its BLEU with few).", "",
             table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference",
                    "distinct"], rows), ""]
-    out += [f"legonn commit: {legonn_commit()}", ""]
+
+
+def transfer_tables(exp, sizes) -> list:
+    out = ["## Decoder transfer to low-resource pairs (Table III, App. F, Table VI)", "",
+           "Per slice size n (Fr/Cs captions held out of De-En training, nested slices): an enc-dec "
+           "trained on the slice; the slice's encoder-only CTC module read by greedy CTC; that "
+           "module under the De-En decoder modules with no fine-tuning; the WEmb composition "
+           "fine-tuned end to end on the slice.", ""]
+    for src in ("fr", "cs"):
+        systems = [("enc-dec trained on the slice", "{src}_low{n}_encdec"),
+                   ("encoder module, greedy CTC", "{src}_low{n}_ctc"),
+                   ("encoder module + De-En WEmb decoder, no fine-tuning", "transfer_{src}_low{n}_ctc+de_legonn_wemb"),
+                   ("encoder module + De-En BeamConv decoder, no fine-tuning", "transfer_{src}_low{n}_ctc+de_legonn_beamconv"),
+                   ("WEmb composition fine-tuned on the slice", "finetune_transfer_{src}_low{n}_ctc+de_legonn_wemb")]
+        grid = {tag: {n: bleu(exp, tag.format(src=src, n=n), f"test_{src}") for n in sizes} for _, tag in systems}
+        rows = [[what] + [fmt(grid[tag][n]) for n in sizes] for what, tag in systems]
+        out += [f"### {src.capitalize()}-En, BLEU on test_2016_flickr by slice size", "",
+                table(["system"] + [f"n={n}" for n in sizes], rows), "", crossing(grid, systems, sizes), ""]
+    return out
+
+
+def crossing(grid, systems, sizes) -> str:
+    """Where the transferred decoder stops beating the slice's own enc-dec."""
+    baseline, transfer, finetuned = (grid[tag] for _, tag in (systems[0], systems[2], systems[4]))
+    measured = [n for n in sizes if baseline[n] is not None and transfer[n] is not None]
+    if not measured:
+        return "Crossing: not measured yet."
+    wins = [n for n in measured if transfer[n] > baseline[n]]
+    gains = [f"n={n}: {finetuned[n] - baseline[n]:+.1f}" for n in measured if finetuned[n] is not None]
+    where = (f"the transferred decoder beats the slice's enc-dec at n = {', '.join(map(str, wins))}"
+             if wins else "the slice's enc-dec wins at every measured size")
+    return (f"Crossing: {where} (measured: {', '.join(map(str, measured))}). Fine-tuned minus "
+            f"enc-dec: {'; '.join(gains) if gains else 'not measured yet'}.")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exp", default="exp")
+    parser.add_argument("--low_sizes", default="500 1000 2000 4000")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.low_sizes.split()]
+    out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
+           "Produced by `local/results.py` (stage 7 of `run.sh`) from `exp/*/decode_*/score*/score.json`. "
+           "BLEU: sacreBLEU (13a, detokenized) on all 1000 sentences of test_2016_flickr; tok. BLEU: "
+           "lower-cased whitespace tokens of the raw text. epochs / updates: from the trainer's log; "
+           "train min: wall time of the training job(s). n/a: not run yet.", "",
+           "## Environment", "", *environment(), ""]
+    out += de_en_table(args.exp) + modularity_table(args.exp) + transfer_tables(args.exp, sizes)
     print("\n".join(out))
 
 

@@ -1,0 +1,207 @@
+"""Times training steps of legonn's models against ESPnet's own MT transformer, on identical
+batches of the Multi30k recipe's real data, and times the recipe's real loader.
+
+    cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1    # data, interfaces, dumps
+    tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
+
+Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml):
+- legonn enc-dec (train_encdec.yaml), LegoNN WEmb and BeamConv (train_legonn_*.yaml);
+- ESPnet's `espnet2.tasks.mt.MTTask` model with the enc-dec's dimensions, layers, vocabularies,
+  dropout, label smoothing and tied decoder embeddings (pre-LN transformer, token-embedding
+  frontend), i.e. what an ESPnet user would train for the same baseline.
+A step is forward + backward + Adam update. Every model gets the same batches: the recipe's
+training sentences, tokenized with its interfaces and cut into length-sorted batches of
+`batch_bins` tokens (source + target), as ESPnet's numel batching does. Models are timed in
+turn, one step each, so that load from other processes falls on all of them alike.
+
+The loader line times the recipe's own data path: ESPnet's sequence iterator over the same
+dump (text reading, legonn's preprocessor, collation) for the first batches of an epoch.
+
+Targets (issue 14): legonn enc-dec step no slower than ESPnet's (ratio <= 1.0); LegoNN WEmb
+step at most 1.3x legonn's enc-dec step.
+"""
+import argparse
+import random
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import torch
+import yaml
+
+RECIPE = Path(__file__).resolve().parents[1] / "egs2/multi30k/mt1"
+LEGONN_MODELS = {"legonn enc-dec": "train_encdec", "LegoNN WEmb": "train_legonn_wemb",
+                 "LegoNN BeamConv": "train_legonn_beamconv"}
+
+
+def interface_path(name: str) -> str:
+    path = RECIPE / f"data/interfaces/{name}/interface.yaml"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: run `./run.sh --stage 1 --stop_stage 1` in {RECIPE}")
+    return str(path)
+
+
+def read_config(name: str) -> dict:
+    return yaml.safe_load((RECIPE / f"conf/{name}.yaml").read_text())
+
+
+def build_legonn(config_name: str):
+    from legonn.tasks.mt import MTTask
+    config = read_config(config_name)
+    has_interface = config.get("ingestor", "wemb") not in (None, "none")
+    args = Namespace(encoder_conf=config["encoder_conf"], decoder_conf=config.get("decoder_conf", {}),
+                     ingestor=config.get("ingestor", "wemb"), ingestor_conf=config.get("ingestor_conf", {}),
+                     decoder=config.get("decoder", "transformer"), model_conf=config.get("model_conf", {}),
+                     middle_modules=[], input_marginals=None,
+                     interfaces=[interface_path("en")] if has_interface else [],
+                     ctc_targets=["text"] if has_interface else [],
+                     output_interface=interface_path("en"), input_interface=interface_path("de"))
+    return MTTask.build_model(args), config
+
+
+def build_espnet(encdec: dict, src_tokens, tgt_tokens):
+    """ESPnet's MT transformer with the legonn enc-dec's sizes."""
+    from espnet2.tasks.mt import MTTask
+    enc, dec = encdec["encoder_conf"], encdec["decoder_conf"]
+    args = MTTask.get_parser().parse_args([])
+    args.token_list, args.src_token_list = list(tgt_tokens), list(src_tokens)
+    args.input_size = None
+    args.frontend, args.frontend_conf = "embed", {"embed_dim": enc["dim"], "positional_dropout_rate": enc["dropout"]}
+    args.encoder = "transformer"
+    args.encoder_conf = {"output_size": enc["dim"], "attention_heads": enc["heads"],
+                         "linear_units": enc["ffn_dim"], "num_blocks": enc["layers"],
+                         "dropout_rate": enc["dropout"], "positional_dropout_rate": enc["dropout"],
+                         "attention_dropout_rate": 0.0, "input_layer": None, "normalize_before": True}
+    args.decoder = "transformer"
+    args.decoder_conf = {"attention_heads": dec["heads"], "linear_units": dec["ffn_dim"],
+                         "num_blocks": dec["layers"], "dropout_rate": dec["dropout"],
+                         "positional_dropout_rate": dec["dropout"], "self_attention_dropout_rate": 0.0,
+                         "src_attention_dropout_rate": 0.0}
+    args.model_conf = {"lsm_weight": encdec["model_conf"]["lsm_weight"], "report_bleu": False,
+                       "share_decoder_input_output_embed": True}
+    args.init = None
+    return MTTask.build_model(args)
+
+
+def make_batches(batch_bins: int, count: int, seed: int):
+    """`count` length-sorted batches of the recipe's training sentences, as numel batching cuts
+    them, token ids padded with -1 (what ESPnet's collate function gives both model kinds)."""
+    from legonn.nets.interface import Interface
+    from legonn.tokenizer import Tokenizer
+    src_tok, tgt_tok = Tokenizer(Interface.load(interface_path("de"))), Tokenizer(Interface.load(interface_path("en")))
+    rows = {}
+    for key, file in (("src", "src_text"), ("tgt", "text")):
+        for line in (RECIPE / f"dump/train_de/{file}").read_text(encoding="utf-8").splitlines():
+            uid, _, text = line.partition(" ")
+            rows.setdefault(uid, {})[key] = text
+    pairs = sorted(((src_tok.encode(r["src"]), tgt_tok.encode(r["tgt"])) for r in rows.values()),
+                   key=lambda p: len(p[0]) + len(p[1]))
+    batches, current, bins = [], [], 0
+    for src, tgt in pairs:
+        if current and bins + len(src) + len(tgt) > batch_bins:
+            batches.append(current)
+            current, bins = [], 0
+        current.append((src, tgt))
+        bins += len(src) + len(tgt)
+    random.Random(seed).shuffle(batches)
+    return [collate(b) for b in batches[:count]], src_tok.interface.tokens, tgt_tok.interface.tokens
+
+
+def collate(pairs):
+    def pad(seqs):
+        out = torch.full((len(seqs), max(map(len, seqs))), -1, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            out[i, :len(s)] = torch.tensor(s)
+        return out, torch.tensor([len(s) for s in seqs])
+    src, src_lengths = pad([p[0] for p in pairs])
+    tgt, tgt_lengths = pad([p[1] for p in pairs])
+    # The LegoNN interface's CTC target is the English text itself (the recipe's ctc_targets).
+    return {"src_text": src, "src_text_lengths": src_lengths, "text": tgt, "text_lengths": tgt_lengths,
+            "ctc0": tgt, "ctc0_lengths": tgt_lengths}
+
+
+def train_step(model, optimizer, batch):
+    loss = model(**batch)[0]
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def time_loader(batches: int):
+    """Seconds per batch of the recipe's real data path (ESPnet iterator + legonn preprocessor)."""
+    from legonn.tasks.mt import MTTask
+    exp = next((p.parent for p in sorted(RECIPE.glob("exp/de_*/config.yaml"))), None)
+    if exp is None:
+        return None, "no exp/de_*/config.yaml (train one recipe model first)"
+    args = Namespace(**yaml.safe_load((exp / "config.yaml").read_text()))
+    import os
+    cwd = os.getcwd()
+    os.chdir(RECIPE)  # the config's paths are relative to the recipe
+    try:
+        options = MTTask.build_iter_options(args, Namespace(distributed=False), "train")
+        iterator = MTTask.build_sequence_iter_factory(args, options, "train").build_iter(1)
+        start, seen = time.perf_counter(), 0
+        for _ in iterator:
+            seen += 1
+            if seen == batches:
+                break
+        return (time.perf_counter() - start) / seen, f"{exp.name}'s config, {seen} batches"
+    finally:
+        os.chdir(cwd)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per model")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per model")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the recipe trains with 1)")
+    parser.add_argument("--batch_bins", type=int, default=None, help="default: train_encdec.yaml's")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    models = {name: build_legonn(config)[0] for name, config in LEGONN_MODELS.items()}
+    encdec_config = read_config(LEGONN_MODELS["legonn enc-dec"])
+    batch_bins = args.batch_bins or encdec_config["batch_bins"]
+    batches, src_tokens, tgt_tokens = make_batches(batch_bins, args.warmup + args.steps, args.seed)
+    models = {"ESPnet MT transformer": build_espnet(encdec_config, src_tokens, tgt_tokens), **models}
+    optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-4) for name, m in models.items()}
+    for model in models.values():
+        model.train()
+
+    for batch in batches[:args.warmup]:
+        for name, model in models.items():
+            train_step(model, optimizers[name], batch)
+    seconds = dict.fromkeys(models, 0.0)
+    for batch in batches[args.warmup:]:
+        for name, model in models.items():
+            start = time.perf_counter()
+            train_step(model, optimizers[name], batch)
+            seconds[name] += time.perf_counter() - start
+    target_tokens = sum(int(b["text_lengths"].sum()) for b in batches[args.warmup:])
+    sentences = sum(len(b["text_lengths"]) for b in batches[args.warmup:])
+
+    espnet, encdec = seconds["ESPnet MT transformer"], seconds["legonn enc-dec"]
+    print(f"{args.steps} steps of {sentences / args.steps:.0f} sentences on average (batch_bins "
+          f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}")
+    print(f"| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec |")
+    print("|---|---|---|---|---|---|---|")
+    for name, model in models.items():
+        step = seconds[name] / args.steps
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        print(f"| {name} | {params:.1f} | {step:.3f} | {1 / step:.2f} | {target_tokens / seconds[name]:.0f} "
+              f"| {seconds[name] / espnet:.2f}x | {seconds[name] / encdec:.2f}x |")
+    print(f"target: legonn enc-dec <= 1.00x ESPnet: {encdec / espnet:.2f}x "
+          f"({'met' if encdec <= espnet else 'not met'}); LegoNN WEmb <= 1.30x legonn enc-dec: "
+          f"{seconds['LegoNN WEmb'] / encdec:.2f}x ({'met' if seconds['LegoNN WEmb'] <= 1.3 * encdec else 'not met'})")
+    loader, source = time_loader(args.warmup + args.steps)
+    if loader is None:
+        print(f"loader: not timed ({source})")
+    else:
+        print(f"loader (ESPnet iterator + legonn preprocessor, {source}): {loader * 1000:.1f} ms/batch, "
+              f"{100 * loader / (encdec / args.steps):.1f}% of a legonn enc-dec step")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Copies trained module archives into the recipe's pretrained/ folder at half precision, and
+records what each composition of them scored in the recipe, so that users (and the test that
+guards the shipped files) can compose and decode them without training.
+
+    python local/ship_modules.py --out_dir pretrained \\
+        --module de_en_wemb_decoder=exp/de_legonn_wemb/modules/decoder.zip ... \\
+        --reference de_en_wemb_encoder+de_en_wemb_decoder=exp/de_legonn_wemb/decode_test_de
+
+A reference names a composition (shipped module names joined by '+', encoder first) and the
+recipe's decoding of it with the full-precision modules; scores.json gets its BLEU on all test
+sentences and on the first --first of them (what the test re-decodes from the shipped files).
+Weights load back into float32 models unchanged in shape: load_state_dict casts them.
+"""
+import argparse
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import torch
+
+from legonn.scoring.bleu import corpus_bleu
+from legonn.utils import atomic_path, read_kaldi_text
+
+
+def halve(archive: Path, out: Path) -> None:
+    """The archive with every floating-point tensor of its .pth files in float16."""
+    with zipfile.ZipFile(archive) as source, atomic_path(out) as partial, \
+            zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith(".pth"):
+                state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+                state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+                buffer = io.BytesIO()
+                torch.save(state, buffer)
+                data = buffer.getvalue()
+            target.writestr(info, data)
+
+
+def reference_scores(decode_dir: Path, first: int) -> dict:
+    ref_path = json.loads((decode_dir / "score_bleu/score.json").read_text())["ref"]
+    hyps, refs = read_kaldi_text(decode_dir / "text"), read_kaldi_text(ref_path)
+    ids = sorted(hyps)
+    head = set(ids[:first])
+    score = lambda keep: corpus_bleu({u: hyps[u] for u in keep}, {u: refs[u] for u in keep}).detokenized.score
+    return {"decode_dir": str(decode_dir), "sentences": len(ids), "bleu": round(score(ids), 2),
+            f"bleu_first_{first}": round(score(sorted(head)), 2), "first_ids": [ids[0], ids[len(head) - 1]]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out_dir", type=Path, required=True)
+    parser.add_argument("--module", action="append", default=[], metavar="NAME=ARCHIVE",
+                        help="ship ARCHIVE as <out_dir>/NAME.zip")
+    parser.add_argument("--reference", action="append", default=[], metavar="A+B=DECODE_DIR",
+                        help="the recipe's decoding of the composition of shipped modules A, B")
+    parser.add_argument("--first", type=int, default=100, help="sentences the shipped-module test decodes")
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for spec in args.module:
+        name, _, archive = spec.partition("=")
+        out = args.out_dir / f"{name}.zip"
+        halve(Path(archive), out)
+        print(f"{archive} -> {out} ({out.stat().st_size / 2**20:.1f} MiB, float16)")
+    scores = {}
+    for spec in args.reference:
+        composition, _, decode_dir = spec.partition("=")
+        missing = [m for m in composition.split("+") if not (args.out_dir / f"{m}.zip").is_file()]
+        if missing:
+            raise SystemExit(f"--reference {composition}: {missing} not shipped (give them with --module)")
+        scores[composition] = reference_scores(Path(decode_dir), args.first)
+        print(f"{composition}: {scores[composition]}")
+    with atomic_path(args.out_dir / "scores.json") as partial:
+        partial.write_text(json.dumps(scores, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
