@@ -60,4 +60,11 @@ def build_decoder_module(decoder_conf: dict, vocab_size: int, ingestor: Optional
     decoder = TransformerDecoder(vocab_size, **decoder_conf)
     if ingestor is None:
         return DecoderModule(decoder)
-    return DecoderModule(decoder, build_ingestor(ingestor, ingestor_conf or {}, interface_size, dim))
+    ingestor_conf = dict(ingestor_conf or {})
+    if ingestor_conf.pop("share_embedding", False):  # paper IV-B: one table for WEmb and decoder
+        if ingestor != "wemb" or interface_size != vocab_size:
+            raise ValueError(f"ingestor_conf share_embedding needs the wemb ingestor and an interface "
+                             f"equal to the output vocabulary, got {ingestor!r} over {interface_size} "
+                             f"tokens and {vocab_size} output tokens")
+        ingestor_conf["shared_embedding"] = decoder.embed
+    return DecoderModule(decoder, build_ingestor(ingestor, ingestor_conf, interface_size, dim))

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from legonn.build import build_decoder_module
 from legonn.nets.decoder import TransformerDecoder
 from legonn.nets.encoder import Conv2dSubsampling, LegoNNEncoder, TokenEmbedding
 from legonn.nets.ingestor import BeamConvIngestor, SymbolMarginals, WEmbIngestor
@@ -111,6 +112,23 @@ def gradient_reaching_encoder(ingestor):
 
 def test_wemb_passes_gradients_to_the_previous_module():
     assert gradient_reaching_encoder(WEmbIngestor(11, DIM, heads=2, ffn_dim=64, layers=1)) > 0
+
+
+def test_wemb_with_a_shared_embedding_reads_the_decoders_table_and_trains_it_from_both_sides():
+    decoder_module = build_decoder_module({"dim": DIM, "heads": 2, "ffn_dim": 64, "layers": 1}, 11, "wemb",
+                                          {"heads": 2, "ffn_dim": 64, "layers": 1, "share_embedding": True}, 11)
+    table = decoder_module.decoder.embed.weight
+    assert decoder_module.ingestor.shared_embedding.weight is table
+    assert decoder_module.ingestor.conv is None
+    states, lengths = decoder_module.ingestor(torch.randn(2, 5, 11).log_softmax(-1), torch.tensor([5, 3]))
+    states.sum().backward()
+    assert table.grad is not None and table.grad.abs().sum() > 0
+
+
+def test_a_shared_embedding_needs_the_interface_to_be_the_output_vocabulary():
+    with pytest.raises(ValueError, match="share_embedding needs"):
+        build_decoder_module({"dim": DIM, "heads": 2, "ffn_dim": 64, "layers": 1}, 12, "wemb",
+                             {"heads": 2, "ffn_dim": 64, "layers": 1, "share_embedding": True}, 11)
 
 
 def test_beamconv_isolates_the_previous_module_from_gradients():

@@ -31,20 +31,34 @@ class Ingestor(nn.Module):
 
 class WEmbIngestor(Ingestor):
     """Expected embedding P @ W (eq. 17); with receptive field rf > 1 a Conv1d over P, which can
-    learn the previous module's local confusions."""
+    learn the previous module's local confusions.
+
+    `shared_embedding`: W is that table (the decoder's token embedding when the interface is the
+    output vocabulary, as the paper shares "input embedding tables ... where applicable",
+    IV-B), so the interface's tokens and the decoder's own history live in one space. Needs
+    rf 1 and a table with one row per interface token."""
 
     def __init__(self, interface_size: int, dim: int, rf: int = 1, heads: int = 4,
                  ffn_dim: int = 1024, layers: int = 3, dropout: float = 0.1,
-                 attention_dropout: float = 0.0):
+                 attention_dropout: float = 0.0, shared_embedding: Optional[nn.Embedding] = None):
         super().__init__(dim, heads, ffn_dim, layers, dropout, attention_dropout)
         if rf < 1 or rf % 2 == 0:
             raise ValueError(f"WEmb receptive field must be odd and >= 1, got {rf}")
+        self.scale = math.sqrt(dim)
+        self.shared_embedding = shared_embedding
+        if shared_embedding is not None:
+            if rf != 1 or tuple(shared_embedding.weight.shape) != (interface_size, dim):
+                raise ValueError(f"a shared embedding needs rf 1 and a ({interface_size}, {dim}) table, "
+                                 f"got rf {rf} and {tuple(shared_embedding.weight.shape)}")
+            self.conv = None
+            return
         self.conv = nn.Conv1d(interface_size, dim, rf, padding=rf // 2, bias=rf > 1)
         nn.init.normal_(self.conv.weight, std=dim ** -0.5)
-        self.scale = math.sqrt(dim)
 
     def embed(self, log_probs, mask):
         probs = log_probs.exp() * mask[..., None]
+        if self.shared_embedding is not None:
+            return probs @ self.shared_embedding.weight * self.scale
         return self.conv(probs.transpose(1, 2)).transpose(1, 2) * self.scale
 
 
