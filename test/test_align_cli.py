@@ -4,6 +4,7 @@ import math
 import kaldiio
 import numpy as np
 import pytest
+import torch
 
 from legonn.bin import align, plot_marginals
 from legonn.nets.interface import Interface
@@ -98,6 +99,22 @@ def test_references_too_long_for_the_interface_are_listed_not_fatal(tmp_path, ca
     assert set(read_table(out / "alignment")) == set(read_table(out / "scores")) == {"a"}
     assert not (out / "marginals.scp").exists()
     assert "aligned 1, infeasible 2" in capsys.readouterr().out
+
+
+def test_utterances_with_non_finite_marginals_are_listed_not_aligned(tmp_path, capsys):
+    # A NaN in one source word's embedding: only the utterance using that word is affected.
+    data = [("a", "s1 s2 s3", "t1 t2 t3"), ("b", "s4 s7", "t4 t7"), ("c", "s5 s6", "t5 t6")]
+    argv, args, _ = mt_experiment(tmp_path, data=data)
+    weights = argv[argv.index("--model_file") + 1]
+    state = torch.load(weights)
+    src = Interface.load(args.input_interface)
+    state["encoders.0.frontend.embed.weight"][src.tokens.index("s7")] = float("nan")
+    torch.save(state, weights)
+    out = align.main(argv + ["--output_dir", str(tmp_path / "align")])
+    (line,) = (out / "infeasible").read_text().splitlines()
+    assert line.startswith("b marginals are not finite (NaN or +inf) from output position 0; not aligned")
+    assert set(read_table(out / "alignment")) == set(read_table(out / "scores")) == {"a", "c"}
+    assert "aligned 2, infeasible 0, not finite 1 (NaN/+inf marginals" in capsys.readouterr().out
 
 
 def test_missing_reference_names_the_data_key_to_pass(tmp_path):

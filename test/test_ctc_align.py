@@ -124,6 +124,24 @@ def test_utterance_whose_only_paths_have_zero_probability_is_infeasible():
     assert (result.frame_labels == -1).all()
 
 
+def test_utterance_with_a_nan_or_inf_frame_is_flagged_not_aligned_and_the_rest_are():
+    rng = np.random.default_rng(2)
+    log_probs = random_log_probs(rng, 4, 6, 5)
+    log_probs[0, 3, 1] = np.nan
+    log_probs[1, 2, 4] = np.inf
+    log_probs[2, 5, 2] = np.nan  # past utterance 2's length: never read, so no harm
+    targets = np.array([[1, 2], [3, 4], [1, 2], [2, 3]])
+    result = forced_align(log_probs, [6, 6, 5, 6], targets, [2, 2, 2, 2])
+    assert result.non_finite == {0: 3, 1: 2}
+    assert result.infeasible == []  # flagged apart: the path may well exist
+    for b in (0, 1):
+        assert np.isnan(result.scores[b])
+        assert (result.frame_labels[b] == -1).all() and result.token_spans[b] == []
+    clean = forced_align(log_probs[2:], [5, 6], targets[2:], [2, 2])
+    assert np.array_equal(result.scores[2:], clean.scores) and clean.non_finite == {}
+    assert result.token_spans[2:] == clean.token_spans
+
+
 def test_batched_alignment_equals_aligning_each_utterance_alone(batch):
     log_probs, lengths, targets = batch
     batched = forced_align(log_probs, lengths, pad(targets, 99), [len(t) for t in targets])

@@ -13,7 +13,8 @@ The reference of interface i is the data key ``ctc_targets[i]`` of the training 
                                                   (what plot_marginals --alignment reads)
     token_times  utt_id token start duration      seconds for speech, output positions for MT
     scores       utt_id log_prob                  log-probability of the best CTC path
-    infeasible   utt_id reason                    references longer than the interface allows
+    infeasible   utt_id reason                    references longer than the interface allows, and
+                                                  utterances whose marginals hold a NaN/+inf (not aligned)
     marginals.{ark,scp}                           with --write_marginals true (K x V log-probs)
 
 For speech, one output position lasts input_frame_shift x input frames / output positions of
@@ -80,6 +81,7 @@ class Alignments:
         self.files: Dict[str, List[str]] = {n: [] for n in
                                             ("alignment", "token_times", "scores", "infeasible")}
         self.aligned = 0
+        self.non_finite = 0
         self.marginals = MarginalsWriter(output_dir) if args.write_marginals else None
 
     def seconds_per_position(self, input_length: int, output_length: int) -> float:
@@ -102,6 +104,12 @@ class Alignments:
     def add_infeasible(self, key: str, needed: int, available: int) -> None:
         self.files["infeasible"].append(
             f"{key} target needs {needed} positions, interface has {available}")
+
+    def add_non_finite(self, key: str, position: int) -> None:
+        self.non_finite += 1
+        self.files["infeasible"].append(
+            f"{key} marginals are not finite (NaN or +inf) from output position {position}; "
+            "not aligned: the model produced them (check its weights and this utterance's input)")
 
     def finish(self) -> None:
         if self.marginals is not None:
@@ -134,13 +142,17 @@ def align(model, loader, out: Alignments, args, input_key: str, target_key: str,
             length = int(lengths[b])
             if out.marginals is not None:
                 out.marginals.write(key, log_probs[b, :length].numpy())
+            if b in result.non_finite:
+                out.add_non_finite(key, result.non_finite[b])
+                continue
             if b in infeasible:
                 ids = targets[b, :int(target_lengths[b])].numpy()
                 out.add_infeasible(key, positions_needed(ids), length)
                 continue
             out.add(key, result.token_spans[b], float(result.scores[b]), int(input_lengths[b]),
                     length)
-        logging.info(f"aligned {out.aligned} utterances, {len(out.files['infeasible'])} infeasible")
+        logging.info(f"aligned {out.aligned} utterances, {len(out.files['infeasible'])} infeasible"
+                     + (f" ({out.non_finite} with non-finite marginals)" if out.non_finite else ""))
 
 
 def main(argv: Optional[List[str]] = None) -> Path:
@@ -173,9 +185,12 @@ def main(argv: Optional[List[str]] = None) -> Path:
     start = time.perf_counter()
     align(model, loader, out, args, task.input_key, f"ctc{args.interface}", target_name)
     out.finish()
+    infeasible = len(out.files["infeasible"]) - out.non_finite
     print(f"{PROG}: interface {args.interface} ({interface.name}): aligned {out.aligned}, "
-          f"infeasible {len(out.files['infeasible'])} in {time.perf_counter() - start:.1f} s "
-          f"-> {output_dir}")
+          f"infeasible {infeasible}"
+          + (f", not finite {out.non_finite} (NaN/+inf marginals, see {output_dir / 'infeasible'})"
+             if out.non_finite else "")
+          + f" in {time.perf_counter() - start:.1f} s -> {output_dir}")
     return output_dir
 
 

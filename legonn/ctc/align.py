@@ -7,7 +7,7 @@ would join two equal labels (``a a`` needs a blank in between, or it reads as ``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
@@ -25,12 +25,16 @@ class AlignResult:
     token_spans: per utterance, ``(token_id, start_frame, end_frame_exclusive)`` for each
         target token in order; empty for infeasible utterances.
     infeasible: batch indices that have no path, e.g. because ``T < L + adjacent repeats``.
+    non_finite: batch index -> first frame (within the input length) whose log-probs hold a NaN
+        or +inf. Such an utterance is not aligned: score NaN, no labels, no spans (a NaN
+        would otherwise steer the Viterbi maxima silently and give a meaningless path).
     """
 
     frame_labels: np.ndarray
     scores: np.ndarray
     token_spans: list[list[tuple[int, int, int]]]
     infeasible: list[int]
+    non_finite: dict[int, int] = field(default_factory=dict)
 
 
 @njit(cache=True)
@@ -92,12 +96,26 @@ def _align_one(log_probs, num_frames, target, blank, frame_labels, token_start, 
     return score
 
 
+@njit(cache=True)
+def _first_non_finite_frame(log_probs, num_frames):
+    """First frame below num_frames with a NaN or +inf log-prob (-inf is log 0, allowed), or -1."""
+    for t in range(num_frames):
+        for v in range(log_probs.shape[1]):
+            if not log_probs[t, v] < np.inf:  # false for NaN and +inf
+                return t
+    return -1
+
+
 @njit(parallel=True, cache=True)
 def _align_batch(log_probs, input_lengths, targets, target_lengths, blank,
-                 frame_labels, scores, token_start, token_end):
+                 frame_labels, scores, token_start, token_end, bad_frame):
     for b in prange(log_probs.shape[0]):
-        scores[b] = _align_one(log_probs[b], input_lengths[b], targets[b, :target_lengths[b]],
-                               blank, frame_labels[b], token_start[b], token_end[b])
+        bad_frame[b] = _first_non_finite_frame(log_probs[b], input_lengths[b])
+        if bad_frame[b] >= 0:
+            scores[b] = np.nan
+        else:
+            scores[b] = _align_one(log_probs[b], input_lengths[b], targets[b, :target_lengths[b]],
+                                   blank, frame_labels[b], token_start[b], token_end[b])
 
 
 def _as_numpy(x, dtype) -> np.ndarray:
@@ -131,16 +149,18 @@ def forced_align(log_probs, input_lengths, targets, target_lengths, blank: int =
     scores = np.empty(batch, dtype=np.float64)
     token_start = np.full(targets.shape, -1, dtype=np.int64)
     token_end = np.full(targets.shape, -1, dtype=np.int64)
+    bad_frame = np.empty(batch, dtype=np.int64)
     _align_batch(log_probs, input_lengths, targets, target_lengths, blank,
-                 frame_labels, scores, token_start, token_end)
+                 frame_labels, scores, token_start, token_end, bad_frame)
 
     infeasible = np.flatnonzero(scores == -np.inf).tolist()
+    non_finite = {int(b): int(bad_frame[b]) for b in np.flatnonzero(bad_frame >= 0)}
     spans = []
     for b in range(batch):
         n = int(target_lengths[b]) if scores[b] > -np.inf else 0  # False for NaN too
         spans.append(list(zip(targets[b, :n].tolist(), token_start[b, :n].tolist(),
                               token_end[b, :n].tolist())))
-    return AlignResult(frame_labels, scores, spans, infeasible)
+    return AlignResult(frame_labels, scores, spans, infeasible, non_finite)
 
 
 def greedy_decode(log_probs, input_lengths, blank: int = 0) -> list[list[int]]:
