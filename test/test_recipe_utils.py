@@ -302,6 +302,15 @@ def test_slurm_backend_submits_one_array_job_with_the_given_options(tmp_path, fa
     assert "task 2\n# Ended (code 0)" in log
 
 
+def test_slurm_backend_maps_espnets_memory_thread_and_gpu_options(tmp_path, fake_slurm):
+    options = ["--backend", "slurm", "--mem", "8G", "--num_threads", "4", "--gpu", "2"]
+    assert run_jobs(*options, "JOB=1:2", "log/t.JOB.log", "true", cwd=tmp_path, env=fake_slurm).returncode == 0
+    sbatch_args = (tmp_path / "sbatch_args").read_text().split()
+    assert {"--gres=gpu:2", "--mem=8G", "--cpus-per-task=4"} <= set(sbatch_args)
+    # Locally they change nothing: the jobs run as before.
+    assert run_jobs("--mem", "8G", "--num_threads", "4", "--gpu", "1", "log/l.log", "true", cwd=tmp_path).returncode == 0
+
+
 def test_slurm_job_that_never_ran_counts_as_failed_despite_an_old_log(tmp_path, fake_slurm):
     (tmp_path / "log").mkdir()
     (tmp_path / "log" / "t.2.log").write_text("# Ended (code 0) at an earlier run\n")

@@ -2,7 +2,8 @@
 
 Usage:
     python -m legonn.recipe.run_jobs [--backend local|slurm] [--max_jobs N] [--gpu N]
-        [--slurm_opts "--partition gpu --nodes 2"] JOB=1:N LOGDIR/name.JOB.log COMMAND ...
+        [--mem SIZE] [--num_threads N] [--slurm_opts "--partition gpu --nodes 2"]
+        JOB=1:N LOGDIR/name.JOB.log COMMAND ...
     python -m legonn.recipe.run_jobs [options] LOG COMMAND ...        (a single job)
 
 Every ``JOB`` in the log path and the command becomes the job index.  The
@@ -18,8 +19,10 @@ shows the end of the first one.
 
 ``--backend slurm`` submits ``sbatch --wait --array=1-N`` with ``--slurm_opts``
 passed through; each array task calls this module again for its own index, so
-the logs look the same.  ``--gpu N`` becomes ``--gres=gpu:N`` on Slurm and is
-ignored locally.  A multi-node command (``--nodes 2``) starts its workers on
+the logs look the same.  ESPnet's resource options ``--gpu N``, ``--mem SIZE``
+and ``--num_threads N`` become ``--gres=gpu:N``, ``--mem=SIZE`` and
+``--cpus-per-task=N`` on Slurm and are ignored locally (cmd.sh sets them).
+A multi-node command (``--nodes 2``) starts its workers on
 the other nodes itself, e.g. with ``srun``.
 """
 
@@ -54,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=["local", "slurm"], default="local")
     parser.add_argument("--max_jobs", type=int, help="jobs running at once (local default: number of CPUs)")
     parser.add_argument("--gpu", type=int, default=0, help="GPUs per job (Slurm: --gres=gpu:N)")
+    parser.add_argument("--mem", help="memory per job, e.g. 8G (Slurm: --mem=SIZE)")
+    parser.add_argument("--num_threads", type=int, default=1, help="CPU threads per job (Slurm: --cpus-per-task=N)")
     parser.add_argument(
         "--slurm_opts", default="", help='extra sbatch options as one string (a single one: --slurm_opts="--exclusive")'
     )
@@ -145,6 +150,8 @@ def run_slurm(args, name: str, first: int, last: int, log_template: str, command
     sbatch = ["sbatch", "--wait", f"--array={first}-{last}{throttle}", f"--job-name={stem}"]
     sbatch += [f"--output={queue_dir}/{stem}.%a.out"]
     sbatch += [f"--gres=gpu:{args.gpu}"] if args.gpu else []
+    sbatch += [f"--mem={args.mem}"] if args.mem else []
+    sbatch += [f"--cpus-per-task={args.num_threads}"] if args.num_threads > 1 else []
     sbatch += shlex.split(args.slurm_opts) + [str(script)]
     code = subprocess.run(sbatch).returncode
     if code != 0 and not any(log.exists() for log in logs):

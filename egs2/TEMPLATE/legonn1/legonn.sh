@@ -13,29 +13,32 @@
 #  stage 9  compose            build exp/<tag> from other models' modules (then run 6-7 on it)
 #
 # Usage: ./legonn.sh --stage N --stop_stage M [--option value ...]   (--help lists options)
+# Jobs run through cmd.sh's train_cmd (stages 4-5) and decode_cmd (stages 3 and 6).
 set -euo pipefail
 
-stage=1                  # first stage to run
-stop_stage=100           # last stage to run
+stage=1                  # first stage to run (1-9)
+stop_stage=9             # last stage to run (1-9)
 task=mt                  # mt or asr
 data_root=               # corpus location handed to local/data.sh
 data_opts=               # extra options for local/data.sh
-train_set=train
-valid_set=valid
-test_sets="test"
+train_set=train          # data/<set> to train on
+valid_set=valid          # data/<set> to validate on (and to draw --num_att_plot pictures of)
+test_sets="test"         # data/<set> names to decode and score, space-separated
 nj=4                     # parallel decoding / feature jobs
-ngpu=0
-cmd="utils/run_jobs.sh --backend local"   # job runner; cmd.sh sets it (Slurm there)
+ngpu=0                   # GPUs for training (0: CPU); decoding runs on CPU
+train_cmd="utils/run_jobs.sh --backend local"    # runner of stages 4-5; cmd.sh sets it (Slurm there)
+decode_cmd="utils/run_jobs.sh --backend local"   # runner of stages 3 and 6; cmd.sh sets it
+cmd=                     # one runner for every stage, replacing train_cmd and decode_cmd
 train_launcher=          # DDP: "torchrun --standalone --nproc_per_node 2 --no-python" (+ train_args "--dist_backend gloo" on CPU)
 # Interfaces: "name=kind:size:text_files[,more]" built here, or "name=copy:DIR" from another recipe.
-interfaces=
+interfaces=              # space-separated "name=kind:size:files" (kind bpe/phone/char/word) or "name=copy:DIR"
 input_interface=         # MT source vocabulary (interface name)
 ctc_interfaces=          # interface names of the encoder modules' CTC outputs, in chain order
 ctc_targets=text         # data key holding each interface's CTC target text
 output_interface=        # decoder vocabulary (default: last ctc interface)
 max_len=250              # dump filter: longest source/target text, in words
 tag=                     # experiment name (default: train config name)
-train_config=
+train_config=            # training config (conf/*.yaml), required from stage 4; names exp/<tag>
 train_args=              # extra trainer options, e.g. "--seed 2 --max_epoch 20"
 init_param=              # e.g. exp/compose_x/model.pth to fine-tune a composed model
 inference_model=         # default: valid.acc.ave.pth, or valid.loss.ave.pth for encoder-only models
@@ -52,13 +55,20 @@ run_stage() { current_stage=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1
 
 [ -f cmd.sh ] && . ./cmd.sh
 . utils/parse_options.sh
+if [ $# -gt 0 ]; then  # parse_options.sh stops at the first word that is not an option
+  hint=""; [[ $1 =~ ^[0-9]+$ ]] && hint=" (for a stage: --stage $1 --stop_stage $1)"
+  echo "legonn.sh: unexpected argument '$1'$hint; options are --name value, --help lists them" >&2
+  exit 1
+fi
 [ -f path.sh ] && . ./path.sh
 for v in stage stop_stage; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "legonn.sh: --$v must be a stage number (1-9), got '${!v}'" >&2; exit 1; }
 done
 [ "$stage" -le 9 ] || { echo "legonn.sh: --stage $stage: no such stage (stages are 1-9)" >&2; exit 1; }
 [ "$stage" -le "$stop_stage" ] || { echo "legonn.sh: --stage $stage is after --stop_stage $stop_stage" >&2; exit 1; }
-eval "job_runner=($cmd)"  # keeps quoted runner options (e.g. --slurm_opts '...') whole
+if [ -n "$cmd" ]; then train_cmd=$cmd; decode_cmd=$cmd; fi
+# eval keeps quoted runner options (e.g. --slurm_opts '...') whole.
+eval "train_runner=($train_cmd)"; eval "decode_runner=($decode_cmd)"
 [ -n "$tag" ] || tag=$(basename "${train_config:-model}" .yaml)
 exp=exp/$tag
 ctc_interfaces_list=($ctc_interfaces); ctc_targets_list=($ctc_targets)
@@ -106,7 +116,7 @@ if run_stage 3; then
     else
       mkdir -p "$out/log"
       python -m legonn.recipe.data_dir split "data/$set/wav.scp" "$nj" "$out/log"
-      OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank $fbank_opts \
+      OMP_NUM_THREADS=1 "${decode_runner[@]}" JOB=1:"$nj" "$out/log/fbank.JOB.log" python -m legonn.bin.make_fbank $fbank_opts \
         --data_dir "data/$set" --key_file "$out/log/keys.JOB" --out_dir "$out/fbank/JOB" || fail "fbank $set"
       # Utterances whose audio was skipped drop out here: filter keeps ids present in every file.
       mkdir -p "$out/all"; cp data/"$set"/* "$out/all/"
@@ -142,7 +152,7 @@ if run_stage 4; then
   [ -n "$train_config" ] || fail "--train_config is required"
   mkdir -p "$exp"
   if [ ! -f "$exp/stats/.done" ]; then
-    "${job_runner[@]}" "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
+    "${train_runner[@]}" "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "dump/$train_set/text" --valid_shape_file "dump/$valid_set/text" \
       --output_dir "$exp/stats" --ngpu 0 || fail "collect stats (see $exp/stats.log)"
@@ -164,7 +174,7 @@ if run_stage 5; then
     log "stage 5: $exp is trained with these settings, kept"
   else
     rm -f "$exp/.trained"
-    "${job_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
+    "${train_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
       --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
@@ -196,7 +206,7 @@ if run_stage 6; then
     # hypotheses come from this model file and these search options.
     rm -f "$dir/.done"; mkdir -p "$dir/log"
     python -m legonn.recipe.data_dir split "dump/$set/$input_file" "$nj" "$dir/log"
-    OMP_NUM_THREADS=1 "${job_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
+    OMP_NUM_THREADS=1 "${decode_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
       --data_path_and_name_and_type "dump/$set/$input_file,$input_name,$input_type" \
       --output_dir "$dir/split/JOB" $inference_args || fail "decoding $set (logs: $dir/log)"

@@ -1,0 +1,74 @@
+"""Specification of legonn.sh's command line: every option documented, stray arguments refused,
+and jobs going through cmd.sh's train_cmd (stages 4-5) or decode_cmd (stages 3 and 6)."""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "egs2" / "TEMPLATE" / "legonn1"
+
+
+@pytest.fixture
+def recipe(tmp_path):
+    for name in ("legonn.sh", "utils", "path.sh", "cmd.sh"):
+        (tmp_path / name).symlink_to(TEMPLATE / name)
+    return tmp_path
+
+
+def legonn_sh(recipe, *options):
+    return subprocess.run(["./legonn.sh", *options], cwd=recipe, capture_output=True, text=True, timeout=120)
+
+
+def test_help_describes_every_option_and_nine_stages(recipe):
+    result = legonn_sh(recipe, "--help")
+    assert result.returncode == 0
+    options = re.findall(r"^  --(\w+) (.*)$", result.stdout, re.MULTILINE)
+    assert len(options) > 25
+    undocumented = [name for name, rest in options if "#" not in rest]
+    assert not undocumented, f"options without help text: {undocumented}"
+    described = dict(options)
+    assert re.match(r"9\s+# last stage to run \(1-9\)", described["stop_stage"])
+    for name in ("interfaces", "train_set", "test_sets", "ngpu", "train_config", "train_cmd", "decode_cmd"):
+        assert name in described
+
+
+@pytest.mark.parametrize("argv", [["3"], ["--stage", "3", "extra"]])
+def test_a_stray_positional_argument_is_an_error_and_runs_nothing(recipe, argv):
+    result = legonn_sh(recipe, *argv)
+    assert result.returncode == 1
+    assert f"legonn.sh: unexpected argument '{argv[-1]}'" in result.stderr
+    assert "stage 1" not in result.stdout and not (recipe / "data").exists()
+    if argv == ["3"]:
+        assert "--stage 3 --stop_stage 3" in result.stderr
+
+
+RECORDER = """#!/usr/bin/env bash
+# Stands in for a job runner: notes which one was called, runs nothing (but leaves the
+# folder stage 4 marks as done).
+echo "$1 $2" >> calls
+mkdir -p exp/x/stats
+"""
+
+
+def test_training_stages_use_train_cmd_and_decoding_uses_decode_cmd(recipe):
+    (recipe / "rec").write_text(RECORDER)
+    (recipe / "rec").chmod(0o755)
+    (recipe / "dump" / "test").mkdir(parents=True)
+    (recipe / "dump" / "test" / "src_text").write_text("u1 a b\n")
+    (recipe / "exp" / "x").mkdir(parents=True)
+    (recipe / "exp" / "x" / "model.pth").write_text("")
+    runners = ["--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec train",
+               "--decode_cmd", "./rec decode", "--nj", "1"]
+    assert legonn_sh(recipe, "--stage", "4", "--stop_stage", "5", *runners).returncode == 0
+    legonn_sh(recipe, "--stage", "6", "--stop_stage", "6", *runners)  # the recorder decodes nothing
+    assert (recipe / "calls").read_text().splitlines() == [
+        "train exp/x/stats.log", "train exp/x/train.log", "decode JOB=1:1"]
+    # --cmd, the one runner of earlier versions, still replaces both.
+    (recipe / "calls").unlink()
+    (recipe / "exp" / "x" / ".trained").unlink()
+    shutil.rmtree(recipe / "exp" / "x" / "decode_test")
+    legonn_sh(recipe, "--stage", "5", "--stop_stage", "6", *runners, "--cmd", "./rec one")
+    assert [line.split()[0] for line in (recipe / "calls").read_text().splitlines()] == ["one", "one"]
