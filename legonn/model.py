@@ -14,6 +14,7 @@ from torch import nn
 from legonn.nets.decoder import TransformerDecoder
 from legonn.nets.encoder import EncoderOutput, LegoNNEncoder
 from legonn.nets.interface import Interface
+from legonn.nets.layers import padding_mask
 
 IGNORE_ID = -1
 
@@ -37,7 +38,7 @@ def ctc_loss_masking_infeasible(log_probs, lengths, targets, target_lengths):
     frame per token plus one blank between repeated tokens); the rest are masked, never NaN.
     Returns (loss sum, number of infeasible utterances)."""
     targets = targets.clamp(min=0)
-    valid = torch.arange(targets.size(1), device=targets.device)[None] < target_lengths[:, None]
+    valid = padding_mask(target_lengths, targets.size(1))
     repeats = ((targets[:, 1:] == targets[:, :-1]) & valid[:, 1:]).sum(1)
     feasible = lengths >= target_lengths + repeats
     per_utterance = F.ctc_loss(log_probs.transpose(0, 1), targets, lengths, target_lengths,
@@ -118,7 +119,7 @@ class LegoNNModel(AbsESPnetModel):
 
     def cross_entropy(self, outputs, text, text_lengths):
         memory, memory_lengths = self.decoder_memory(outputs)
-        memory_mask = torch.arange(memory.size(1), device=memory.device)[None] < memory_lengths[:, None]
+        memory_mask = padding_mask(memory_lengths, memory.size(1))
         batch_size = text.size(0)
         column = text.new_full((batch_size, 1), self.sos_eos)
         decoder_input = torch.cat([column, text.masked_fill(text == IGNORE_ID, self.sos_eos)], 1)

@@ -17,6 +17,7 @@ from espnet2.main_funcs.pack_funcs import pack, unpack
 
 from legonn.nets.ingestor import SymbolMarginals
 from legonn.nets.interface import Interface, InterfaceMismatch
+from legonn.utils import atomic_path
 
 ROLES = ("encoder", "middle", "decoder")
 
@@ -96,11 +97,11 @@ def write_module(module: dict, archive, source: str = "") -> Path:
             options.append("feats_stats.npz")
         torch.save(module["weights"], "module.pth")
         Path("module.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-        partial = archive.with_name(archive.name + ".partial.zip")
-        with contextlib.redirect_stdout(open(os.devnull, "w")):
+        # pack() picks the format from the name's suffixes, so the partial name keeps them.
+        with atomic_path(archive, suffix="", prefix="partial_") as partial, \
+                contextlib.redirect_stdout(open(os.devnull, "w")):
             pack(files={"module_file": "module.pth"}, yaml_files={"module_config": "module.yaml"},
                  outpath=partial, option=options)
-        os.replace(partial, archive)
     return archive
 
 

@@ -76,10 +76,6 @@ def test_rows_are_blank_then_top_tokens_preferring_path_and_alignment_tokens():
     assert plot_marginals.choose_rows(every_token_peaks, must_show=set(), top=10) == [0, 1, 2, 4, 3]
 
 
-def test_greedy_ctc_collapses_repeats_then_drops_blanks():
-    assert plot_marginals.greedy_ctc(np.array([0, 1, 1, 0, 1, 2, 2, 0])) == [1, 1, 2]
-
-
 def test_title_reads_sentencepiece_pieces_as_words_and_other_units_spaced():
     assert plot_marginals.detokenize(["\u2581the", "\u2581cat", "s"]) == "the cats"
     assert plot_marginals.detokenize(["DH", "AH0"]) == "DH AH0"

@@ -19,8 +19,7 @@ import yaml
 
 from legonn.modules import compose, read_module
 from legonn.nets.interface import InterfaceMismatch
-from legonn.recipe.data_dir import write_lines
-from legonn.tasks.trainer import atomic_save
+from legonn.utils import atomic_save, write_lines
 
 
 def is_current(out: Path, archives, finetune_config) -> bool:

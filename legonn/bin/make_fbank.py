@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -34,23 +33,12 @@ from pathlib import Path
 import kaldiio
 import numpy as np
 import soundfile
-import torch
-import torchaudio.compliance.kaldi as kaldi
-import torchaudio.functional
 
-from legonn.recipe.data_dir import DataDirError, first_few, read_entries, read_keys, write_lines
+from legonn.features import BadAudio, compute_fbank
+from legonn.recipe.data_dir import DataDirError, read_entries, read_keys
+from legonn.utils import atomic_path, first_few, write_lines
 
-FRAME_LENGTH_MS = 25.0
-FRAME_SHIFT_MS = 10.0
 MULTI_CHANNEL = "multi-channel (used channel 0)"
-
-
-class BadAudio(Exception):
-    """An utterance to skip: a short ``reason`` to count and a ``detail`` to log."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,15 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    ark, tmp_ark, tmp_scp = out_dir / "feats.ark", out_dir / "feats.ark.partial", out_dir / "feats.scp.partial"
+    # Not feats.scp.partial: that is the name write_lines gives the final scp while writing it.
+    ark, tmp_scp = out_dir / "feats.ark", out_dir / "feats_of_partial_ark.scp"
     num_frames, skipped, warnings = {}, {}, Counter()
-    with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
+    with atomic_path(ark) as tmp_ark, kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
         for utt_id, location in utterances.items():
             try:
                 samples, rate = load_audio(location)
                 if samples.shape[1] > 1:
                     warnings[MULTI_CHANNEL] += 1
-                feats = compute_fbank(samples[:, 0], rate, args)
+                feats = compute_fbank(samples[:, 0], rate, args.num_mel_bins, args.sample_rate, args.resample)
             except BadAudio as bad:
                 print(f"skip {utt_id}: {bad}", file=sys.stderr)
                 skipped[utt_id] = bad
@@ -96,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
 
     # The scp written above points into the temporary ark; point it at the final one.
     offsets = [line.rsplit(":", 1) for line in tmp_scp.read_text(encoding="utf-8").splitlines()]
-    os.replace(tmp_ark, ark)
     write_lines(out_dir / "utt2num_frames", (f"{u} {n}" for u, n in num_frames.items()))
     write_lines(out_dir / "skipped", (f"{u} {bad}" for u, bad in skipped.items()))
     write_lines(out_dir / "fbank_opts", [options])
@@ -203,33 +191,6 @@ def sphere_header(path: Path) -> dict:
         if len(fields) == 3:
             header[fields[0]] = int(fields[2]) if fields[1] == "-i" else fields[2]
     return header
-
-
-def compute_fbank(waveform: np.ndarray, rate: int, args: argparse.Namespace) -> np.ndarray:
-    if len(waveform) == 0:
-        raise BadAudio("empty audio", "no samples")
-    # Kaldi computes features on 16-bit sample values, not on [-1, 1] floats.
-    signal = torch.from_numpy(np.ascontiguousarray(waveform) * 32768.0)
-    if rate != args.sample_rate:
-        if not args.resample:
-            raise BadAudio("wrong sample rate", f"{rate} Hz, expected {args.sample_rate} Hz (add --resample)")
-        signal = torchaudio.functional.resample(signal, rate, args.sample_rate)
-    if not signal.any():
-        raise BadAudio("silent", "all samples are zero")
-    frame_length = int(args.sample_rate * FRAME_LENGTH_MS / 1000)
-    if len(signal) < frame_length:
-        raise BadAudio("too short", f"{len(signal)} samples, one {FRAME_LENGTH_MS:g} ms frame needs {frame_length}")
-    feats = kaldi.fbank(
-        signal.unsqueeze(0),
-        num_mel_bins=args.num_mel_bins,
-        sample_frequency=args.sample_rate,
-        frame_length=FRAME_LENGTH_MS,
-        frame_shift=FRAME_SHIFT_MS,
-        dither=0.0,  # reproducible features: the same audio always gives the same numbers
-    )
-    if not torch.isfinite(feats).all():
-        raise BadAudio("non-finite features", "audio contains NaN or inf")
-    return feats.numpy()
 
 
 if __name__ == "__main__":

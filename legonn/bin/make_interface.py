@@ -8,30 +8,14 @@ import io
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List
 
 from legonn.nets.interface import BLANK, KINDS, SOS_EOS, UNK, Interface
+from legonn.utils import first_few, read_kaldi_lines
 
 
 # sentencepiece silently leaves out longer sentences (its max_sentence_length, in bytes).
 MAX_SENTENCE_BYTES = 4192
-
-
-def read_kaldi_lines(path) -> Iterator[Tuple[str, str]]:
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\n")
-            except UnicodeDecodeError as error:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({error}); re-encode the file "
-                                 "as UTF-8 (e.g. iconv -t UTF-8)") from None
-            parts = line.split(maxsplit=1)
-            if parts:
-                yield parts[0], parts[1] if len(parts) > 1 else ""
-
-
-def read_kaldi_text(path) -> Iterator[str]:
-    return (text for _, text in read_kaldi_lines(path))
 
 
 def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: str) -> Interface:
@@ -75,7 +59,7 @@ def main(argv=None):
             lines = list(read_kaldi_lines(path))
         except ValueError as error:
             sys.exit(f"make_interface: {error}")
-        for utt_id, text in lines:
+        for _, utt_id, text in lines:
             if args.kind == "bpe" and len(text.encode("utf-8")) > MAX_SENTENCE_BYTES:
                 too_long.append(f"{path}:{utt_id}")
             else:
@@ -83,7 +67,7 @@ def main(argv=None):
     if too_long:
         print(f"make_interface: skipped {len(too_long)} transcript(s) longer than {MAX_SENTENCE_BYTES} bytes "
               f"(sentencepiece cannot train on them; drop them with `python -m legonn.recipe.data_dir "
-              f"filter`): {', '.join(too_long[:5])}{' ...' if len(too_long) > 5 else ''}", file=sys.stderr)
+              f"filter`): {first_few(too_long)}", file=sys.stderr)
     if not any(sentence.strip() for sentence in sentences):
         sys.exit(f"make_interface: no text to build the {args.kind} vocabulary from in {' '.join(args.text)} "
                  f"({len(sentences) + len(too_long)} transcript(s), all empty or skipped); "

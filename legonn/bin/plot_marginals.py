@@ -23,10 +23,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from legonn.utils import collapse_ctc, first_few
+
 PROG = "python -m legonn.bin.plot_marginals"
 BLANK = 0
 SP_SPACE = "\u2581"  # SentencePiece's word-boundary mark
-_SHOWN_IDS = 5
 
 
 class UnknownUttError(LookupError):
@@ -53,8 +54,7 @@ def load_marginals(scp: str | Path, utt: str) -> np.ndarray:
     table = kaldiio.load_scp(str(scp))
     if utt not in table:
         ids = list(table.keys())
-        shown = ", ".join(ids[:_SHOWN_IDS]) + (", ..." if len(ids) > _SHOWN_IDS else "")
-        raise UnknownUttError(f"utterance {utt!r} is not in {scp} ({len(ids)} utterances, e.g. {shown})")
+        raise UnknownUttError(f"utterance {utt!r} is not in {scp} ({len(ids)} utterances, e.g. {first_few(ids)})")
     try:
         log_probs = np.asarray(table[utt], dtype=np.float64)
     except OSError as err:
@@ -86,11 +86,6 @@ def read_spans(path: str | Path, utt: str, vocab_size: int) -> list[tuple[int, i
     if not spans:
         raise UnknownUttError(f"alignment file {path} has no spans for utterance {utt!r}")
     return spans
-
-
-def greedy_ctc(argmax: np.ndarray) -> list[int]:
-    """Collapse repeats, then drop blanks."""
-    return [int(t) for i, t in enumerate(argmax) if t != BLANK and (i == 0 or t != argmax[i - 1])]
 
 
 def detokenize(pieces: list[str]) -> str:
@@ -170,7 +165,7 @@ def figure(
         key += f"; {num_frames - len(on_chart)} path positions beyond --top"
     ax.set_xlabel(f"output position   ({key})")
     ax.set_ylabel("token")
-    decoded = detokenize([tokens[t] for t in greedy_ctc(argmax)])
+    decoded = detokenize([tokens[t] for t in collapse_ctc(argmax.tolist(), BLANK)])
     lines = [("", decoded)] if reference is None else [("greedy: ", decoded), ("reference: ", reference)]
     title = [utt]
     for prefix, text in lines:

@@ -31,11 +31,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+from legonn.utils import first_few, write_lines
+
 UTTERANCE_FILES = ("text", "src_text", "phones", "wav.scp", "feats.scp", "utt2spk", "utt2num_frames")
 TEXT_FILES = ("text", "src_text", "phones")  # phones: g2p CTC targets of a phone interface
 # Files that describe the whole set rather than single utterances travel unchanged.
 SET_FILES = ("feats_type",)
-SHOWN_IDS = 5
 
 
 class DataDirError(ValueError):
@@ -74,21 +75,6 @@ def read_entries(path: str | Path) -> list[Entry]:
 def read_keys(path: str | Path) -> list[str]:
     """The utterance ids of a key list or any ``utt_id ...`` file."""
     return [entry.utt_id for entry in read_entries(path)]
-
-
-def write_lines(path: str | Path, lines: Iterable[str]) -> None:
-    """Write lines atomically: a crash leaves either the old file or the new one."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.writelines(line + "\n" for line in lines)
-    os.replace(tmp, path)
-
-
-def first_few(ids: Iterable[str]) -> str:
-    ids = list(ids)
-    shown = ", ".join(ids[:SHOWN_IDS])
-    return shown + (f", ... ({len(ids)} in all)" if len(ids) > SHOWN_IDS else "")
 
 
 # --- validate ----------------------------------------------------------------
