@@ -1,4 +1,5 @@
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -6,12 +7,22 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LEGONN_SHARED_DATA", REPO.parent / "shared" / "data"))
-os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
+
+
+def _activated_environment() -> dict:
+    """The variables tools/activate.sh sets (NLTK_DATA, thread policy...), the one place the
+    recipes and ./test/run.sh take them from; a pytest started directly gets the same."""
+    shell = f". {REPO / 'tools' / 'activate.sh'} && env -0"
+    output = subprocess.run(["bash", "-c", shell], capture_output=True, check=True).stdout
+    variables = dict(item.split("=", 1) for item in output.decode().split("\0") if "=" in item)
+    return {name: value for name, value in variables.items()
+            if os.environ.get(name) != value and name not in ("_", "SHLVL", "PWD", "OLDPWD")}
+
+
+os.environ.update(_activated_environment())
 
 
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)
     torch.set_num_threads(2)
-
-

@@ -38,7 +38,7 @@ import yaml
 from legonn.bin import asr_train, compose, export_modules, inference, make_fbank, make_interface, mt_train
 from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
 from legonn.recipe import data_dir
-from legonn.tasks import trainer as legonn_trainer
+from legonn import utils as legonn_utils
 from legonn.tasks.asr import ASRTask
 from legonn.tasks.mt import MTTask
 from legonn.tasks.trainer import LegoNNTrainer
@@ -804,7 +804,7 @@ class KillingFile(io.FileIO):
 
 
 def fail_on(name: str, occurrence: int, action: Callable[[], None], limit=2000):
-    """A replacement for legonn.tasks.trainer._open_partial: the `occurrence`-th save of `name`
+    """A replacement for legonn.utils._open_partial: the `occurrence`-th save of `name`
     runs `action` after `limit` bytes."""
     seen = {"n": 0}
 
@@ -856,7 +856,7 @@ def _(toy, tmp):
     out = tmp / "exp"
 
     def dies_while_saving():
-        legonn_trainer._open_partial = fail_on("checkpoint.pth", 2, kill_self)
+        legonn_utils._open_partial = fail_on("checkpoint.pth", 2, kill_self)
         mt_train.main(toy.train_argv(out))
 
     assert killed(in_child(dies_while_saving))
@@ -873,7 +873,7 @@ def _(toy, tmp):
     out = tmp / "exp"
 
     def dies_before_epoch_file():
-        legonn_trainer._open_partial = fail_on("2epoch.pth", 1, kill_self, limit=0)
+        legonn_utils._open_partial = fail_on("2epoch.pth", 1, kill_self, limit=0)
         mt_train.main(toy.train_argv(out))
 
     assert killed(in_child(dies_before_epoch_file))
@@ -891,7 +891,7 @@ def _(toy, tmp):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(legonn_trainer, "_open_partial", fail_on("checkpoint.pth", 2, disk_full))
+        patch.setattr(legonn_utils, "_open_partial", fail_on("checkpoint.pth", 2, disk_full))
         message = clear_error(toy.train(out), r"could not save .*checkpoint.pth \(No space left on device\)",
                               r"previous checkpoint.pth is unchanged", r"resume with --resume true")
     assert reporter_of(out / "checkpoint.pth")["epoch"] == 1 and not list(out.glob("*.partial"))
@@ -908,8 +908,8 @@ def _(toy, tmp):
     succeeded(call(inference.main, toy.decode_argv(recipe / "dump/test/src_text", split(1), *keys(1))))
 
     def dies_while_finishing():
-        write = inference.write_atomically
-        inference.write_atomically = lambda path, lines: kill_self() if path == split(2) / "text" else write(path, lines)
+        write = inference.write_lines
+        inference.write_lines = lambda path, lines: kill_self() if path == split(2) / "text" else write(path, lines)
         inference.main(toy.decode_argv(recipe / "dump/test/src_text", split(2), *keys(2)))
 
     assert killed(in_child(dies_while_finishing))

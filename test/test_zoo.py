@@ -13,6 +13,7 @@ from legonn.bin import pack
 from legonn.bin.make_interface import bpe_interface
 from legonn.modules import compose, read_module, split_model
 from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
+from legonn.nets.layers import padding_mask
 from legonn.search.beam_search import beam_search
 from legonn.tasks.asr import ASRTask
 from legonn.tasks.mt import MTTask
@@ -62,7 +63,7 @@ def reference_search(model, src_interface, sentence, beam=3, penalty=0.6):
     ids = torch.tensor([Tokenizer(src_interface).encode(sentence)])
     encoded = model.encode(ids, torch.tensor([ids.size(1)]))
     memory, lengths = model.decoder_memory(encoded)
-    mask = torch.arange(memory.size(1))[None] < lengths[:, None]
+    mask = padding_mask(lengths, memory.size(1))
     hyps = beam_search(model.decoder.decoder, memory, mask, model.sos_eos, model.sos_eos,
                        beam_size=beam, length_penalty=penalty, nbest=2)[0]
     return encoded, hyps
@@ -100,7 +101,8 @@ def test_pack_model_roundtrip(mt_recipe, tmp_path, monkeypatch):
     assert torch.equal(encoded[0].log_probs, encoded2[0].log_probs)
     assert hyps == hyps2
 
-    translate = LegoNNInference(archive, beam_size=3, penalty=0.6, nbest=2, cache_dir=tmp_path / "cache")
+    translate = LegoNNInference.from_pretrained(archive, beam_size=3, length_penalty=0.6, nbest=2,
+                                                cache_dir=tmp_path / "cache")
     results = translate("ein kleiner hund läuft")
     assert [r.tokens for r in results] == [[model.output_interface.tokens[t] for t in h.tokens] for h in hyps]
     assert [r.score for r in results] == pytest.approx([h.normalized_score for h in hyps])
@@ -169,7 +171,7 @@ def test_pack_asr_model_with_feature_stats(tmp_path, monkeypatch):
     assert set(files) == {"asr_train_config", "asr_model_file"}
     assert yaml.safe_load(open(files["asr_train_config"]))["normalize_stats"].endswith("feats_stats.npz")
 
-    recognize = LegoNNInference(archive, cache_dir=tmp_path / "cache")
+    recognize = LegoNNInference.from_pretrained(archive, cache_dir=tmp_path / "cache")
     assert recognize.task == "asr"
     x = torch.from_numpy(np.random.RandomState(1).randn(40, 8).astype(np.float32))
     reference = model.encode(x[None], torch.tensor([40]))[-1]

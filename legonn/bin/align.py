@@ -32,8 +32,9 @@ import torch
 from espnet2.torch_utils.device_funcs import to_device
 from espnet2.utils.types import str2bool, str2triple_str
 
-from legonn.bin.inference import MarginalsWriter, load_model, task_class, write_atomically
 from legonn.ctc.align import forced_align
+from legonn.inference import LegoNNInference, MarginalsWriter
+from legonn.utils import write_lines
 
 PROG = "python -m legonn.bin.align"
 
@@ -116,7 +117,7 @@ class Alignments:
             self.marginals.close()
         # `alignment` goes last: its presence marks the directory as complete.
         for name in sorted(self.files, key=lambda name: name == "alignment"):
-            write_atomically(self.output_dir / name, self.files[name])
+            write_lines(self.output_dir / name, self.files[name])
 
 
 @torch.no_grad()
@@ -160,8 +161,9 @@ def main(argv: Optional[List[str]] = None) -> Path:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
-    task = task_class(args.task)
-    model, train_args = load_model(task, args)
+    # weights_only=False: the recipe's own checkpoints, loaded as ESPnet loads them.
+    inference = LegoNNInference.from_files(args.train_config, args.model_file, args.device, weights_only=False)
+    model, train_args = inference.model, inference.train_args
     if not model.interfaces:
         raise ValueError(f"{args.train_config}: the model has no CTC interface to align to")
     if not 0 <= args.interface < len(model.interfaces):
@@ -172,18 +174,14 @@ def main(argv: Optional[List[str]] = None) -> Path:
         raise ValueError(f"interface {args.interface} is aligned to data key {target_name!r} "
                          f"(ctc_targets in {args.train_config}); pass it with "
                          f"--data_path_and_name_and_type PATH,{target_name},text")
-    loader = task.build_streaming_iterator(
-        args.data_path_and_name_and_type,
-        preprocess_fn=task.build_preprocess_fn(train_args, False),
-        collate_fn=task.build_collate_fn(train_args, False),
-        key_file=args.key_file, batch_size=args.batch_size, dtype="float32",
-        num_workers=args.num_workers, allow_variable_data_keys=True, inference=True)
+    loader = inference.data_loader(args.data_path_and_name_and_type, args.key_file, args.batch_size,
+                                   args.num_workers, allow_variable_data_keys=True)
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     interface = model.interfaces[args.interface]
-    out = Alignments(interface, output_dir, task.input_key == "speech", args)
+    out = Alignments(interface, output_dir, inference.input_key == "speech", args)
     start = time.perf_counter()
-    align(model, loader, out, args, task.input_key, f"ctc{args.interface}", target_name)
+    align(model, loader, out, args, inference.input_key, f"ctc{args.interface}", target_name)
     out.finish()
     infeasible = len(out.files["infeasible"]) - out.non_finite
     print(f"{PROG}: interface {args.interface} ({interface.name}): aligned {out.aligned}, "

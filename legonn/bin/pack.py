@@ -6,7 +6,7 @@
       feature statistics), with the config's paths rewritten to the archived copies. ESPnet's
       pack format: espnet2.main_funcs.pack_funcs.unpack (or espnet_model_zoo) opens it and
       gives {"mt_train_config" | "asr_train_config": ..., "mt_model_file" | "asr_model_file": ...};
-      legonn.zoo.load_model / LegoNNInference load it.
+      legonn.inference.LegoNNInference.from_pretrained loads it.
 
   python -m legonn.bin.pack module --train_config exp/x/config.yaml \\
       --model_file exp/x/valid.acc.ave.pth --module decoder --outpath x_decoder.zip
@@ -19,7 +19,6 @@ directory (two levels above config.yaml), as training saw them.
 import argparse
 import contextlib
 import io
-import os
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,9 @@ from pathlib import Path
 
 import yaml
 
-from legonn.zoo import config_bases, resolve_path, resolved_config, task_of
+from legonn.inference import config_bases, resolve_path, resolved_config
+from legonn.tasks import task_of
+from legonn.utils import atomic_path
 
 
 def stage_model(train_config: Path, model_file: Path, stage: Path) -> dict:
@@ -78,11 +79,11 @@ def pack_model(train_config, model_file, outpath) -> Path:
     outpath.parent.mkdir(parents=True, exist_ok=True)
     # Staged under archive names; the archive is built beside its destination and moved into
     # place, so a crash leaves no half-written archive.
-    with tempfile.TemporaryDirectory() as stage, tempfile.TemporaryDirectory(dir=outpath.parent) as out:
+    # pack() picks the format from the name's suffixes, so the partial name keeps them.
+    with tempfile.TemporaryDirectory() as stage, atomic_path(outpath, suffix="", prefix="partial_") as partial:
         arguments = stage_model(train_config.resolve(), model_file.resolve(), Path(stage))
         with contextlib.chdir(stage), contextlib.redirect_stdout(io.StringIO()):  # pack() prints
-            pack(outpath=Path(out) / outpath.name, **arguments)
-        os.replace(Path(out) / outpath.name, outpath)
+            pack(outpath=partial, **arguments)
     return outpath
 
 

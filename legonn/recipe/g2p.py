@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from legonn.utils import write_lines
+
 
 class Phonemizer:
     """Sentence -> space-separated phones, cached per sentence."""
@@ -19,8 +21,6 @@ class Phonemizer:
                  "SH T TH UH UW V W Y Z ZH").split()
 
     def __init__(self):
-        import legonn  # noqa: F401  (points NLTK_DATA at the shared copy before g2p_en loads)
-
         try:
             from g2p_en import G2p
         except ImportError as error:
@@ -28,7 +28,8 @@ class Phonemizer:
         try:
             self.g2p = G2p()
         except LookupError as error:  # NLTK data missing (cmudict / tagger)
-            sys.exit("g2p: NLTK data for g2p_en is missing; set NLTK_DATA to a folder with "
+            sys.exit("g2p: NLTK data for g2p_en is missing; source tools/activate.sh (it points "
+                     "NLTK_DATA at the shared copy) or set NLTK_DATA to a folder with "
                      f"corpora/cmudict and taggers/averaged_perceptron_tagger_eng ({error})")
         self.cache = {}
 
@@ -53,9 +54,7 @@ def write_phones(text_path: str, phones_path: str, phonemize: Phonemizer) -> int
     if empty:
         sys.exit(f"g2p: {text_path}: no phones for {len(empty)} utterance(s), e.g. {empty[:3]}; "
                  "drop them in data preparation")
-    tmp = Path(phones_path + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    tmp.replace(phones_path)
+    write_lines(phones_path, lines)
     return len(lines)
 
 

@@ -12,7 +12,7 @@ from legonn.build import build_decoder_module, build_first_encoder, build_middle
 from legonn.model import IGNORE_ID, LegoNNModel
 from legonn.nets.interface import Interface
 from legonn.tasks.preprocessor import LegoNNPreprocessor
-from legonn.tasks.trainer import LegoNNTrainer
+from legonn.tasks.trainer import LegoNNTrainer, readable_init_param_errors
 
 
 def yaml_list(value: str):
@@ -54,6 +54,13 @@ class LegoNNTask(AbsTask):
     @classmethod
     def add_input_arguments(cls, group):
         raise NotImplementedError
+
+    @classmethod
+    def main_worker(cls, args: argparse.Namespace):
+        # ESPnet loads --init_param here, before LegoNNTrainer runs: the one place to make its
+        # errors readable (scoped to this run; importing legonn patches nothing).
+        with readable_init_param_errors():
+            super().main_worker(args)
 
     @classmethod
     def build_collate_fn(cls, args, train: bool) -> Callable:

@@ -13,14 +13,16 @@ whole until the new one is complete. Around that:
   an id missing from one file, an empty text, a feats.scp entry pointing nowhere), naming the
   utterance and the file, instead of failing inside a data-loader worker;
 * --init_param files that cannot be read are reported as such (ESPnet loads them before the
-  trainer starts, so its loader is wrapped when this module is imported).
+  trainer starts, so LegoNNTask.main_worker runs it inside `readable_init_param_errors`).
+
+Both changes to ESPnet hold only while a LegoNN task or trainer runs (context managers below);
+importing this module changes nothing.
 
 --num_att_plot N draws, after every epoch, the interface marginals and the OLC and decoder
 cross-attention of N validation utterances into exp/<tag>/images/ (legonn/tasks/images.py).
 """
 import contextlib
 import logging
-import os
 from pathlib import Path
 
 import espnet2.main_funcs.average_nbest_models as espnet_averaging
@@ -30,13 +32,7 @@ import torch
 from espnet2.train.trainer import Trainer
 
 from legonn.recipe.data_dir import check_data_files
-
-
-def _os_error(error):
-    """The OSError behind `error` (torch reports a failed write as a RuntimeError)."""
-    while error is not None and not isinstance(error, OSError):
-        error = error.__cause__ or error.__context__
-    return error
+from legonn.utils import atomic_save
 
 
 def load_error(path):
@@ -53,33 +49,6 @@ def describe(error: BaseException) -> str:
     """Type and first sentence of an error (torch's read errors run on for several)."""
     first = (str(error).strip().splitlines() or [""])[0].split(". ")[0]
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
-
-
-def _open_partial(path: Path):
-    """The file a save is written to (tests replace it to simulate a full disk)."""
-    return open(path, "wb")
-
-
-def atomic_save(obj, path, *args, **kwargs):
-    """torch.save that leaves `path` either as it was or complete, never truncated."""
-    if not isinstance(path, (str, os.PathLike)):
-        return torch.save(obj, path, *args, **kwargs)
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with _open_partial(partial) as f:
-            torch.save(obj, f, *args, **kwargs)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    except Exception as error:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        cause = _os_error(error)
-        if cause is None:
-            raise
-        raise OSError(cause.errno, f"could not save {path} ({cause.strerror or cause}); the previous "
-                      f"{path.name} is unchanged: free disk space and resume with --resume true") from error
 
 
 class _TorchWithAtomicSave:
@@ -151,21 +120,28 @@ class LegoNNTrainer(Trainer):
             super().run(*args, **kwargs)
 
 
-def _load_pretrained_model(init_param: str, *args, **kwargs):
-    """ESPnet's --init_param loader, with unreadable files reported as such."""
-    path = Path(init_param.split(":", 1)[0])
-    if not path.is_file():
-        raise FileNotFoundError(f"--init_param {init_param}: {path} does not exist")
+@contextlib.contextmanager
+def readable_init_param_errors():
+    """While active, ESPnet's --init_param loader reports a missing or unreadable file as such
+    (instead of a torch traceback)."""
+    espnet_load = espnet_abs_task.load_pretrained_model
+
+    def load_pretrained_model(init_param: str, *args, **kwargs):
+        path = Path(init_param.split(":", 1)[0])
+        if not path.is_file():
+            raise FileNotFoundError(f"--init_param {init_param}: {path} does not exist")
+        try:
+            return espnet_load(init_param, *args, **kwargs)
+        except Exception:
+            error = load_error(path)
+            if error is None:
+                raise
+            raise ValueError(f"--init_param {init_param}: not a readable model file "
+                             f"({describe(error)}); it may be truncated: "
+                             "re-create it (e.g. re-run compose or training)") from None
+
+    espnet_abs_task.load_pretrained_model = load_pretrained_model
     try:
-        return _espnet_load_pretrained_model(init_param, *args, **kwargs)
-    except Exception:
-        error = load_error(path)
-        if error is None:
-            raise
-        raise ValueError(f"--init_param {init_param}: not a readable model file "
-                         f"({describe(error)}); it may be truncated: "
-                         "re-create it (e.g. re-run compose or training)") from None
-
-
-_espnet_load_pretrained_model = espnet_abs_task.load_pretrained_model
-espnet_abs_task.load_pretrained_model = _load_pretrained_model
+        yield
+    finally:
+        espnet_abs_task.load_pretrained_model = espnet_load
