@@ -36,6 +36,7 @@ import torch
 import yaml
 
 from legonn.bin import asr_train, compose, export_modules, inference, make_fbank, make_interface, mt_train
+from legonn.bin import align as align_cli
 from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
 from legonn.recipe import data_dir
 from legonn import utils as legonn_utils
@@ -553,6 +554,26 @@ def _(toy, tmp):
     return clear_error(call(inference.main, toy.decode_argv(source, tmp / "out")), r"src_text:2: not valid UTF-8")
 
 
+# CTC alignment of a broken model: NaN marginals are flagged per utterance, never aligned.
+
+@case("align-nan-marginals", "alignment (legonn.bin.align)", "python -m legonn.bin.align --task mt ... (a source word's embedding is NaN)")
+def _(toy, tmp):
+    state = torch.load(toy.model_file, map_location="cpu")
+    state["encoders.0.frontend.embed.weight"][Interface.load(toy.src).tokens.index("s3")] = float("nan")
+    torch.save(state, tmp / "nan.pth")
+    source = write_kaldi(tmp / "src_text", {"a": "s1 s2", "b": "s1 s3", "c": "s4"})
+    target = write_kaldi(tmp / "text", {"a": "t1 t2", "b": "t1 t3", "c": "t4"})
+    result = call(align_cli.main, ["--task", "mt", "--train_config", str(toy.exp / "config.yaml"),
+                                   "--model_file", str(tmp / "nan.pth"), "--output_dir", str(tmp / "align"),
+                                   "--data_path_and_name_and_type", f"{source},src_text,text",
+                                   "--data_path_and_name_and_type", f"{target},text,text", "--num_workers", "0"])
+    text = succeeded(result, r"aligned 2, infeasible 0, not finite 1 \(NaN/\+inf marginals")
+    (listed,) = (tmp / "align" / "infeasible").read_text().splitlines()
+    assert listed.startswith("b marginals are not finite (NaN or +inf) from output position 0; not aligned")
+    summary = next(line for line in text.splitlines() if "not finite" in line)
+    return observe(f"{summary} / infeasible: {listed}")
+
+
 # Module interfaces and archives (compose).
 
 def random_mt_model(toy: Toy, directory: Path, tgt: Path) -> Path:
@@ -740,6 +761,13 @@ def _(toy, tmp):
 @case("legonn-sh-stage-after-stop-stage", "pipeline (legonn.sh)", "./legonn.sh --stage 5 --stop_stage 3")
 def _(toy, tmp):
     return clear_error(legonn_sh(toy.recipe, "--stage", "5", "--stop_stage", "3"), r"stop_stage")
+
+
+@case("legonn-sh-stray-argument", "pipeline (legonn.sh)", "./legonn.sh 3")
+def _(toy, tmp):
+    result = legonn_sh(toy.recipe, "3")
+    assert "stage 1" not in result.out  # nothing ran
+    return clear_error(result, r"unexpected argument '3' \(for a stage: --stage 3 --stop_stage 3\)")
 
 
 @case("multi30k-missing-corpus", "pipeline (legonn.sh)", "egs2/multi30k/mt1: ./legonn.sh --stage 1 --stop_stage 1 --data_root /nowhere/multi30k")
