@@ -4,4 +4,9 @@ Importing legonn changes nothing outside it: the environment its tools expect (N
 g2p_en, thread policy) is set by tools/activate.sh, and the changes to ESPnet's behaviour hold
 only while a LegoNN task runs (legonn.tasks.trainer)."""
 
-__version__ = "0.1.0"
+# The version is written once, in setup.py; the installed package's metadata carries it.
+try:
+    from importlib.metadata import PackageNotFoundError, version as _version
+    __version__ = _version("legonn")
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "unknown"

@@ -5,6 +5,7 @@ Tables IV-VI, from exp/*/decode_test/score*/score.json (n/a = that run did not h
 WER is on the raw captions (case and punctuation count, as the MT decoder writes them);
 "norm. WER" lower-cases both sides and strips punctuation (the paper's ASR scoring, App. A-B)."""
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -34,6 +35,11 @@ def normalized_wer(exp, tag, test, where="score_wer"):
                               {u: normalize(t) for u, t in refs.items()}).rate
 
 
+def recipe_path(path: str) -> str:
+    """`path` relative to the recipe: an absolute one names one machine's checkout."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--exp", default="exp")
@@ -49,7 +55,7 @@ def main():
            "recipe's test sentences) spoken by voices unseen in training. WER: beam search "
            "over the decoder module, on the raw captions; norm. WER: lower-cased, punctuation "
            "stripped. Enc. WER: greedy CTC output at the English BPE interface; PER: at the "
-           f"phone interface. MT decoder module: `{args.mt_decoder}`.", ""]
+           f"phone interface. MT decoder module: `{recipe_path(args.mt_decoder)}`.", ""]
 
     def row(what, tag, phone=None, english=None):
         return [what, f"`{tag}`", fmt(error_rate(exp, tag, test)), fmt(normalized_wer(exp, tag, test)),
