@@ -1,4 +1,9 @@
 """Specifications of the LegoNN model (eq. 9), its baselines, and modules as artifacts."""
+import contextlib
+import io
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 import yaml
@@ -84,11 +89,11 @@ def test_exported_modules_compose_into_the_same_model(tmp_path):
     args = model_args(tmp_path)
     model = MTTask.build_model(args).eval()
     config, weights = save_trained(model, args, tmp_path / "exp")
-    archives = [write_module(m, tmp_path / f"{m['name']}.zip") for m in split_model(config, weights)]
+    archives = [write_module(m, tmp_path / f"{m.name}.zip") for m in split_model(config, weights)]
     modules = [read_module(a, tmp_path / "unpacked") for a in archives]
     composed = compose(modules, tmp_path / "interfaces")
-    rebuilt = MTTask.build_model(model_args(tmp_path, **composed["config"])).eval()
-    rebuilt.load_state_dict(composed["state"])
+    rebuilt = MTTask.build_model(model_args(tmp_path, **composed.config)).eval()
+    rebuilt.load_state_dict(composed.state)
     torch.testing.assert_close(rebuilt(**EXAMPLE)[0], model(**EXAMPLE)[0])
 
 
@@ -116,11 +121,11 @@ def test_a_middle_module_trained_from_text_plugs_between_encoder_and_decoder(tmp
         "stretch": [1.5, 2.0]})
     text_model = MTTask.build_model(text_args)
     (middle, _) = split_model(*save_trained(text_model, text_args, tmp_path / "text"))
-    assert middle["role"] == "middle"
-    assert "stretch" not in middle["conf"] and "confusion" not in middle["conf"]  # training only
+    assert middle.role == "middle"
+    assert "stretch" not in middle.conf and "confusion" not in middle.conf  # training only
     composed = compose([encoder, middle, decoder], tmp_path / "interfaces")
-    chain = MTTask.build_model(model_args(tmp_path, **composed["config"])).eval()
-    chain.load_state_dict(composed["state"])
+    chain = MTTask.build_model(model_args(tmp_path, **composed.config)).eval()
+    chain.load_state_dict(composed.state)
     assert len(chain.encoders) == 2 and torch.isfinite(chain(**dict(
         EXAMPLE, ctc1=EXAMPLE["ctc0"], ctc1_lengths=EXAMPLE["ctc0_lengths"]))[0])
 
@@ -130,3 +135,39 @@ def test_corrupt_module_archive_gives_a_clear_error(tmp_path):
     bad.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(ValueError, match="encoder0.zip: not a readable legonn module archive"):
         read_module(bad, tmp_path / "unpacked")
+
+
+def write_archive_in_the_old_dict_format(module, archive):
+    """How legonn wrote module archives before ModuleSpec: module.yaml is the module dict minus
+    weights and interfaces (no spec_version), interfaces saved beside it with their checksums."""
+    from espnet2.main_funcs.pack_funcs import pack
+
+    with tempfile.TemporaryDirectory() as stage, contextlib.chdir(stage):
+        meta = {"role": module.role, "name": module.name, "task": module.task,
+                "encoder_conf": module.encoder_conf, "ctc_target": module.ctc_target,
+                "conf": module.conf, "ingestor": module.ingestor, "ingestor_conf": module.ingestor_conf,
+                "decoder_conf": module.decoder_conf, "source": ""}
+        meta = {k: v for k, v in meta.items() if v is not None or k == "ingestor"}
+        for key in ("input_interface", "output_interface"):
+            interface = getattr(module, key)
+            meta[key] = {"path": str(interface.save(key)), "checksum": interface.checksum}
+        torch.save(module.weights, "module.pth")
+        Path("module.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        with contextlib.redirect_stdout(io.StringIO()):
+            pack(files={"module_file": "module.pth"}, yaml_files={"module_config": "module.yaml"},
+                 outpath=archive, option=["input_interface", "output_interface"])
+    return archive
+
+
+def test_archives_written_before_module_specs_still_load_and_compose(tmp_path):
+    args = model_args(tmp_path)
+    model = MTTask.build_model(args).eval()
+    config, weights = save_trained(model, args, tmp_path / "exp")
+    old = [write_archive_in_the_old_dict_format(m, tmp_path / f"old_{m.name}.zip")
+           for m in split_model(config, weights)]
+    modules = [read_module(archive, tmp_path / "unpacked") for archive in old]
+    assert [m.role for m in modules] == ["encoder", "decoder"] and modules[0].task == "mt"
+    composed = compose(modules, tmp_path / "interfaces")
+    rebuilt = MTTask.build_model(model_args(tmp_path, **composed.config)).eval()
+    rebuilt.load_state_dict(composed.state)
+    torch.testing.assert_close(rebuilt(**EXAMPLE)[0], model(**EXAMPLE)[0])

@@ -135,14 +135,14 @@ def test_pack_module_roundtrip(mt_recipe, tmp_path):
                                     "exp/tiny/valid.acc.ave.pth", "--module", name,
                                     "--outpath", str(tmp_path / "modules" / f"{name}.zip")])
     modules = [read_module(archives[n], tmp_path / "unpacked") for n in ("encoder0", "decoder")]
-    assert modules[1]["input_interface"].checksum == model.interfaces[0].checksum
+    assert modules[1].input_interface.checksum == model.interfaces[0].checksum
     composed = compose(modules, tmp_path / "interfaces")
-    assert composed["state"].keys() == model.state_dict().keys()
+    assert composed.state.keys() == model.state_dict().keys()
     for key, value in model.state_dict().items():
-        assert torch.equal(composed["state"][key], value), key
+        assert torch.equal(composed.state[key], value), key
     # Same content as legonn.modules.split_model gives for the experiment.
-    reference = {m["name"]: m for m in split_model("exp/tiny/config.yaml", "exp/tiny/valid.acc.ave.pth")}
-    assert modules[1]["weights"].keys() == reference["decoder"]["weights"].keys()
+    reference = {m.name: m for m in split_model("exp/tiny/config.yaml", "exp/tiny/valid.acc.ave.pth")}
+    assert modules[1].weights.keys() == reference["decoder"].weights.keys()
     with pytest.raises(SystemExit, match="not 'middle1'"):
         pack.main(["module", "--train_config", "exp/tiny/config.yaml", "--model_file",
                    "exp/tiny/valid.acc.ave.pth", "--module", "middle1", "--outpath", str(tmp_path / "x.zip")])

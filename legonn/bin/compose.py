@@ -1,8 +1,8 @@
 """Build a model from modules trained in different models (no fine-tuning needed).
 
   python -m legonn.bin.compose --encoder exp/fr_en/modules/encoder0.zip \
-      --decoder exp/de_en/modules/decoder.zip --out_dir exp/compose_fr_en_with_de_en_decoder
-  python -m legonn.bin.compose --modules phones.zip pronunciation.zip decoder.zip --out_dir DIR
+      --decoder exp/de_en/modules/decoder.zip --output_dir exp/compose_fr_en_with_de_en_decoder
+  python -m legonn.bin.compose --modules phones.zip pronunciation.zip decoder.zip --output_dir DIR
 
 (--modules lists the archives in chain order; --encoder [--middle ...] --decoder names them.)
 
@@ -41,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--encoder", help="the first encoder module's archive")
     parser.add_argument("--middle", nargs="+", default=[], help="middle modules' archives, in chain order")
     parser.add_argument("--decoder", help="the decoder module's archive (none: an encoder-only model)")
-    parser.add_argument("--out_dir", required=True)
+    parser.add_argument("--output_dir", "--out_dir", dest="output_dir", required=True)
     parser.add_argument("--finetune_config", help="training options (optim, epochs...) to merge with "
                         "the composed architecture into OUT_DIR/finetune.yaml")
     args = parser.parse_args(argv)
@@ -49,7 +49,7 @@ def main(argv=None):
         parser.error("give either --modules or --encoder [--middle ...] [--decoder]")
     if args.encoder:
         args.modules = [args.encoder, *args.middle] + ([args.decoder] if args.decoder else [])
-    out = Path(args.out_dir)
+    out = Path(args.output_dir)
     if is_current(out, args.modules, args.finetune_config):
         print(f"compose: {out} is newer than its modules, kept")
         return
@@ -60,20 +60,19 @@ def main(argv=None):
         sys.exit(f"compose: {error}")
     # Decoding needs only the architecture; training options come from --finetune_config.
     config = {"model_conf": {}, "use_preprocessor": True,
-              **composed["config"], "composed_from": [str(p) for p in args.modules]}
+              **composed.config, "composed_from": [str(p) for p in args.modules]}
     # Written aside and renamed: an interrupted compose never leaves a half-written model behind.
-    atomic_save(composed["state"], out / "model.pth")
+    atomic_save(composed.state, out / "model.pth")
     write_lines(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).splitlines())
     if args.finetune_config:
         training = yaml.safe_load(Path(args.finetune_config).read_text(encoding="utf-8")) or {}
-        clash = sorted(set(training) & set(composed["config"]))
+        clash = sorted(set(training) & set(composed.config))
         if clash:
             sys.exit(f"compose: {args.finetune_config} sets {clash}, which the modules define")
         architecture = {k: v for k, v in config.items() if k != "composed_from"}
         (out / "finetune.yaml").write_text(yaml.safe_dump({**architecture, **training}, sort_keys=False),
                                            encoding="utf-8")
-    (out / "task").write_text(composed["task"] + "\n")
-    print(f"composed {' + '.join(m['role'] for m in modules)} ({composed['task']}) into {out}")
+    print(f"composed {' + '.join(m.role for m in modules)} ({composed.task}) into {out}")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def pack_module(train_config, model_file, module_name, outpath) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"  # the paths made absolute for split_model
         config.write_text(yaml.safe_dump(resolved_config(train_config), sort_keys=False), encoding="utf-8")
-        modules = {m["name"]: m for m in split_model(config, Path(model_file))}
+        modules = {m.name: m for m in split_model(config, Path(model_file))}
     if module_name not in modules:
         raise ValueError(f"{train_config} has modules {', '.join(modules)}; not {module_name!r}")
     return write_module(modules[module_name], outpath, source=f"{train_config} + {model_file}")
