@@ -35,11 +35,11 @@ import soundfile
 import torch
 import yaml
 
-from legonn.bin import asr_train, compose, export_modules, inference, make_fbank, make_interface, mt_train
+from legonn import utils as legonn_utils
 from legonn.bin import align as align_cli
+from legonn.bin import asr_train, compose, export_modules, inference, make_fbank, make_interface, mt_train
 from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
 from legonn.recipe import data_dir
-from legonn import utils as legonn_utils
 from legonn.tasks.asr import ASRTask
 from legonn.tasks.mt import MTTask
 from legonn.tasks.trainer import LegoNNTrainer
@@ -731,7 +731,7 @@ def _(toy, tmp):
 for _part, _key, _pattern in [
     ("encoder_conf", "layer", r"encoder_conf: unknown keys \['layer'\]; allowed: \[.*'layers'"),
     ("decoder_conf", "head", r"decoder_conf: unknown keys \['head'\]; allowed: \[.*'heads'"),
-    ("ingestor_conf", "rff", r"unexpected keyword argument 'rff'"),
+    ("ingestor_conf", "rff", r"ingestor_conf: unknown keys \['rff'\]; allowed: \[.*'rf'"),
     ("model_conf", "ctc_weight", r"unexpected keyword argument 'ctc_weight'"),
 ]:
     @case(f"config-unknown-{_part.replace('_', '-')}-key", "configuration",
@@ -774,7 +774,7 @@ def _(toy, tmp):
 def _(toy, tmp):
     recipe = link_recipe(tmp / "mt1", local=MULTI30K / "local")
     result = legonn_sh(recipe, "--stage", "1", "--stop_stage", "1", "--data_root", str(tmp / "nowhere" / "multi30k"))
-    message = clear_error(result, r"stage 1 failed: local/data.sh", r"resume with: ./legonn.sh --stage 1")
+    clear_error(result, r"stage 1 failed: local/data.sh", r"resume with: ./legonn.sh --stage 1")
     assert re.search(r"Multi30k not found at '.*nowhere/multi30k'.*pass --data_root DIR", result.err, re.DOTALL)
     return observe(" / ".join(result.err.strip().splitlines()))
 

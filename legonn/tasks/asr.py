@@ -10,6 +10,7 @@ from legonn.tasks.legonn_task import LegoNNTask
 
 class ASRTask(LegoNNTask):
     input_key = "speech"
+    frontend = "conv2d"
 
     @classmethod
     def add_input_arguments(cls, group):
@@ -20,8 +21,8 @@ class ASRTask(LegoNNTask):
                            help="ESPnet SpecAug arguments; unset = no augmentation")
 
     @classmethod
-    def build_input_frontend(cls, args):
-        return "speech", args.input_size
+    def input_size(cls, args) -> int:
+        return args.input_size
 
     @classmethod
     def build_input_layers(cls, args):

@@ -8,7 +8,7 @@ from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str_or_none
 
-from legonn.build import build_decoder_module, build_first_encoder, build_middle_encoder
+from legonn.build import build_decoder_module, build_first_encoder, build_middle_encoder, ingestor_choices
 from legonn.model import IGNORE_ID, LegoNNModel
 from legonn.nets.interface import Interface
 from legonn.tasks.preprocessor import LegoNNPreprocessor
@@ -22,9 +22,11 @@ def yaml_list(value: str):
 
 class LegoNNTask(AbsTask):
     num_optimizers = 1
-    class_choices_list = []
+    # --ingestor {wemb, beamconv, none} and --ingestor_conf.
+    class_choices_list = [ingestor_choices]
     trainer = LegoNNTrainer
     input_key = "src_text"
+    frontend = "embedding"  # a key of legonn.build.frontend_choices
 
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):
@@ -40,9 +42,8 @@ class LegoNNTask(AbsTask):
                            help="first encoder module: dim, heads, ffn_dim, layers, dropout, olc")
         group.add_argument("--middle_modules", type=yaml_list, default=[],
                            help="list of {ingestor, ingestor_conf, encoder_conf}, one per middle module")
-        group.add_argument("--ingestor", type=str_or_none, default="wemb",
-                           help="decoder module ingestor: wemb, beamconv, or none (enc-dec baseline)")
-        group.add_argument("--ingestor_conf", action=NestedDictAction, default={})
+        for choices in cls.class_choices_list:  # as ESPnet's own tasks add theirs
+            choices.add_arguments(group)
         group.add_argument("--decoder", type=str_or_none, default="transformer",
                            help="transformer, or none for an encoder-only CTC model")
         group.add_argument("--decoder_conf", action=NestedDictAction, default={})
@@ -101,14 +102,14 @@ class LegoNNTask(AbsTask):
         return ("phones",)
 
     @classmethod
-    def build_input_frontend(cls, args) -> Tuple[str, int]:
-        """(input kind, input size) of the first encoder module."""
+    def input_size(cls, args) -> int:
+        """What the first encoder module's frontend (cls.frontend) reads: feature dimension or
+        source vocabulary size."""
         raise NotImplementedError
 
     @classmethod
     def build_first_encoder(cls, args, interface_size):
-        input_kind, input_size = cls.build_input_frontend(args)
-        return build_first_encoder(args.encoder_conf, input_kind, input_size, interface_size)
+        return build_first_encoder(args.encoder_conf, cls.frontend, cls.input_size(args), interface_size)
 
     @classmethod
     def build_input_layers(cls, args) -> dict:

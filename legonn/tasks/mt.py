@@ -4,13 +4,13 @@ from espnet2.utils.types import str_or_none
 
 from legonn.build import build_middle_encoder
 from legonn.nets.ingestor import SymbolMarginals
-
 from legonn.nets.interface import Interface
 from legonn.tasks.legonn_task import LegoNNTask
 
 
 class MTTask(LegoNNTask):
     input_key = "src_text"
+    frontend = "embedding"
 
     @classmethod
     def add_input_arguments(cls, group):
@@ -28,8 +28,8 @@ class MTTask(LegoNNTask):
         return Interface.load(args.input_interface)
 
     @classmethod
-    def build_input_frontend(cls, args):
-        return "text", cls.input_interface(args).size
+    def input_size(cls, args) -> int:
+        return cls.input_interface(args).size
 
     @classmethod
     def build_first_encoder(cls, args, interface_size):
