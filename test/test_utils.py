@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from legonn.utils import (atomic_path, atomic_save, collapse_ctc, first_few, greedy_ctc, read_kaldi_text,
-                          write_lines)
+from legonn.utils import atomic_path, atomic_save, collapse_ctc, first_few, greedy_ctc, read_kaldi_text, write_lines
 
 
 def test_a_failed_write_leaves_the_previous_file_whole_and_no_partial_file(tmp_path):

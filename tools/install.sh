@@ -18,5 +18,7 @@ elif ! "$venv/bin/python" -c "import legonn, os, sys; sys.exit(os.path.dirname(l
   # Same environment, another clone: point the editable install at this one.
   "$venv/bin/pip" install -q --no-deps -e "$root"
 fi
+# The linter the tests run (test/test_style.py); not in setup.py, whose hash keys the venv.
+[ -x "$venv/bin/ruff" ] || "$venv/bin/pip" install -q ruff
 ln -sfn "$venv" "$root/tools/venv"
 echo "[install] environment ready: tools/venv -> $venv"

@@ -1,6 +1,6 @@
 """Compute Kaldi-compatible log-mel filterbank features for a data dir.
 
-    python -m legonn.bin.make_fbank --data_dir data/train --out_dir dump/fbank/train \
+    python -m legonn.bin.make_fbank --data_dir data/train --output_dir dump/fbank/train \
         [--num_mel_bins 80] [--sample_rate 16000] [--resample] [--key_file keys.1]
 
 Reads ``wav.scp`` (audio paths, NIST Sphere ``.sph`` included, or shell commands
@@ -15,7 +15,7 @@ Parallel use: one ``out_dir`` per job; merging is concatenation in job order:
     python -m legonn.recipe.data_dir split data/train/wav.scp 4 data/train/split4
     utils/run_jobs.sh JOB=1:4 dump/fbank/train/log/fbank.JOB.log \\
         python -m legonn.bin.make_fbank --data_dir data/train \\
-        --key_file data/train/split4/keys.JOB --out_dir dump/fbank/train/split4/JOB
+        --key_file data/train/split4/keys.JOB --output_dir dump/fbank/train/split4/JOB
     for n in 1 2 3 4; do cat dump/fbank/train/split4/$n/feats.scp; done > dump/fbank/train/feats.scp
 """
 
@@ -44,7 +44,7 @@ MULTI_CHANNEL = "multi-channel (used channel 0)"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m legonn.bin.make_fbank", description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", required=True, help="data dir with wav.scp")
-    parser.add_argument("--out_dir", required=True, help="where feats.ark/feats.scp/utt2num_frames/skipped go")
+    parser.add_argument("--output_dir", "--out_dir", dest="output_dir", required=True, help="where feats.ark/feats.scp/utt2num_frames/skipped go")
     parser.add_argument("--num_mel_bins", type=int, default=80)
     parser.add_argument("--sample_rate", type=int, default=16000, help="expected sample rate in Hz")
     parser.add_argument("--resample", action="store_true", help="resample other rates instead of skipping them")
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out_dir = Path(args.out_dir)
+    out_dir = Path(args.output_dir)
     try:
         utterances = utterances_to_do(Path(args.data_dir), args.key_file)
     except DataDirError as err:

@@ -1,7 +1,7 @@
 """Build a module interface (vocabulary) from Kaldi-style text files (`utt_id text` lines).
 
   python -m legonn.bin.make_interface --kind bpe --vocab_size 1000 --name en_bpe1000 \
-      --text data/train_de_en/text [more text files for a joint vocabulary] --out_dir DIR
+      --text data/train_de_en/text [more text files for a joint vocabulary] --output_dir DIR
 """
 import argparse
 import io
@@ -12,7 +12,6 @@ from typing import List
 
 from legonn.nets.interface import BLANK, KINDS, SOS_EOS, UNK, Interface
 from legonn.utils import first_few, read_kaldi_lines
-
 
 # sentencepiece silently leaves out longer sentences (its max_sentence_length, in bytes).
 MAX_SENTENCE_BYTES = 4192
@@ -49,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--text", nargs="+", required=True, help="Kaldi-style text files")
     parser.add_argument("--vocab_size", type=int, default=1000, help="bpe only")
     parser.add_argument("--bpe_model_type", default="unigram", choices=["unigram", "bpe"])
-    parser.add_argument("--out_dir", required=True)
+    parser.add_argument("--output_dir", "--out_dir", dest="output_dir", required=True)
     args = parser.parse_args(argv)
     sentences, too_long = [], []
     for path in args.text:
@@ -76,7 +75,7 @@ def main(argv=None):
         interface = bpe_interface(args.name, sentences, args.vocab_size, args.bpe_model_type)
     else:
         interface = counted_interface(args.name, args.kind, sentences)
-    path = interface.save(args.out_dir)
+    path = interface.save(args.output_dir)
     print(f"wrote {path}: {interface.describe()}")
 
 

@@ -1,7 +1,7 @@
 """Score a decoded Kaldi text file against its reference.
 
     python -m legonn.bin.score --ref data/test/text --hyp exp/x/decode/text \
-        --metric bleu|wer|cer --out_dir exp/x/decode/score
+        --metric bleu|wer|cer --output_dir exp/x/decode/score
 
 Prints one summary line; writes ``score.json`` (and ``result.txt`` for wer/cer).
 """
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ref", required=True, help="reference text (utt_id text per line)")
     parser.add_argument("--hyp", required=True, help="hypothesis text (utt_id text per line)")
     parser.add_argument("--metric", required=True, choices=["bleu", "wer", "cer"])
-    parser.add_argument("--out_dir", required=True, help="where score.json (and result.txt) go")
+    parser.add_argument("--output_dir", "--out_dir", dest="output_dir", required=True, help="where score.json (and result.txt) go")
     parser.add_argument(
         "--tokenized_case_sensitive",
         action="store_true",
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> str:
     args = build_parser().parse_args(argv)
     refs = read_kaldi_text(args.ref)
     hyps = read_kaldi_text(args.hyp)
-    out_dir = Path(args.out_dir)
+    out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.metric == "bleu":
         from legonn.scoring.bleu import corpus_bleu

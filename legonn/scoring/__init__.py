@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from legonn.utils import KaldiText, first_few, read_kaldi_text  # noqa: F401  (read_kaldi_text: the scorers' reader)
 
+
 class IdMismatchError(ValueError):
     """Hypotheses and references do not cover the same utterances."""
 

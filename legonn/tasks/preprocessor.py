@@ -9,7 +9,6 @@ from espnet2.train.preprocessor import AbsPreprocessor
 from legonn.nets.interface import Interface
 from legonn.tokenizer import Tokenizer
 
-
 UNKNOWN_WARNINGS = 5  # utterances with <unk> pieces named in the log, per vocabulary
 
 

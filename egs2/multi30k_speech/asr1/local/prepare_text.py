@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+from prepare_speech import read_lines  # noqa: E402
+
 from legonn.recipe.data_dir import write_lines  # noqa: E402
 from legonn.recipe.g2p import Phonemizer  # noqa: E402
-
-from prepare_speech import read_lines  # noqa: E402
 
 
 def main():

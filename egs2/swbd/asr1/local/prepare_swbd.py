@@ -148,7 +148,7 @@ def subset(source: Path, target: Path, keep: set):
     target.mkdir(parents=True, exist_ok=True)
     for name in ("wav.scp", "text", "utt2spk"):
         lines = (source / name).read_text(encoding="utf-8").splitlines()
-        (target / name).write_text("".join(l + "\n" for l in lines if l.split(" ", 1)[0] in keep),
+        (target / name).write_text("".join(line + "\n" for line in lines if line.split(" ", 1)[0] in keep),
                                    encoding="utf-8")
 
 

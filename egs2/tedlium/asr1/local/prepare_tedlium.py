@@ -36,7 +36,7 @@ def read_talks(stm_dir: Path, sph_dir: Path, talks, sph2pipe: str):
             fields = line.split()
             if len(fields) < 6 or line.startswith(";;") or "ignore_time_segment_in_scoring" in fields:
                 continue
-            name, channel, speaker, start, end = fields[0], fields[1], fields[2], float(fields[3]), float(fields[4])
+            name, start, end = fields[0], float(fields[3]), float(fields[4])  # fields 1-2: channel, speaker
             words = fields[6:] if fields[5].startswith("<") else fields[5:]
             yield Utterance(f"{name}-{time_id(start)}-{time_id(end)}",
                             segment_command(sph2pipe, sph.resolve(), start, end),
