@@ -35,6 +35,7 @@ import numpy as np
 import soundfile
 
 from legonn.features import BadAudio, compute_fbank
+from legonn.progress import progress
 from legonn.recipe.data_dir import DataDirError, read_entries, read_keys
 from legonn.utils import atomic_path, first_few, write_lines
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ark, tmp_scp = out_dir / "feats.ark", out_dir / "feats_of_partial_ark.scp"
     num_frames, skipped, warnings = {}, {}, Counter()
     with atomic_path(ark) as tmp_ark, kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
-        for utt_id, location in utterances.items():
+        for utt_id, location in progress(utterances.items(), total=len(utterances), desc="fbank"):
             try:
                 samples, rate = load_audio(location)
                 if samples.shape[1] > 1:

@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from legonn.progress import progress
 from legonn.utils import write_lines
 
 
@@ -45,7 +46,7 @@ class Phonemizer:
 def write_phones(text_path: str, phones_path: str, phonemize: Phonemizer) -> int:
     """Atomically writes `phones_path`; an utterance without phones is an error naming it."""
     lines, empty = [], []
-    for raw in Path(text_path).read_text(encoding="utf-8").splitlines():
+    for raw in progress(Path(text_path).read_text(encoding="utf-8").splitlines(), desc=f"g2p {text_path}"):
         utt, _, sentence = raw.partition(" ")
         phones = phonemize(sentence)
         if not phones:

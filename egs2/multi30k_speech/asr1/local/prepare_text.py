@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
 from prepare_speech import read_lines  # noqa: E402
 
+from legonn.progress import progress  # noqa: E402
 from legonn.recipe.data_dir import write_lines  # noqa: E402
 from legonn.recipe.g2p import Phonemizer  # noqa: E402
 
@@ -50,7 +51,7 @@ def main():
                  f"exceeds the {len(captions)} Multi30k training captions")
     rows = [(f"m30k_train_{i:05d}", captions[i]) for i in range(args.text_offset, last) if captions[i]]
     phonemize = Phonemizer()
-    rows = [(utt, caption, phonemize(caption)) for utt, caption in rows]
+    rows = [(utt, caption, phonemize(caption)) for utt, caption in progress(rows, desc="g2p text_train")]
     kept = [row for row in rows if row[2]]
     out.mkdir(parents=True, exist_ok=True)
     write_lines(out / "text", (f"{utt} {caption}" for utt, caption, _ in kept))

@@ -22,6 +22,8 @@ import numpy as np
 import soundfile
 from scipy.signal import lfilter, resample_poly
 
+from legonn.progress import progress
+
 RATE = 16000
 
 
@@ -72,7 +74,7 @@ def main(argv=None):
     out = Path(args.wav_dir)
     out.mkdir(parents=True, exist_ok=True)
     done = made = 0
-    for line in plan:
+    for line in progress(plan, desc=f"synthesize job {args.job}/{args.nj}"):
         utt, voice, wpm, pitch, snr, color, lead, trail = line.split()
         wav = out / f"{utt}.wav"
         if wav.is_file() and wav.stat().st_size > 44:
