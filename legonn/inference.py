@@ -55,6 +55,22 @@ class SearchOptions:
         if not 1 <= self.nbest <= self.beam_size:
             raise ValueError(f"--nbest {self.nbest} must be between 1 and --beam_size {self.beam_size}")
 
+    def tag(self) -> str:
+        """A name for these options (ESPnet's inference_tag), e.g. beam10_lp1.0: recipes decode a
+        non-default search into decode_<set>_<tag>/, beside the default one."""
+        parts = [f"beam{self.beam_size}", f"lp{self.length_penalty}"]
+        if self.nbest != 1:
+            parts.append(f"nbest{self.nbest}")
+        if (self.maxlenratio_a, self.maxlenratio_b) != (1.5, 10):
+            parts.append(f"maxlen{self.maxlenratio_a}x{self.maxlenratio_b}")
+        if self.stop_when_beam_finished:
+            parts.append("stopfinished")
+        return "_".join(parts)
+
+    def describe(self) -> str:
+        """How RESULTS tables name a search: 'beam 10, lp 1.0' (+ the options that differ)."""
+        return ", ".join([f"beam {self.beam_size}", f"lp {self.length_penalty}"] + self.tag().split("_")[2:])
+
 
 # The paper's settings: beam 5 / length penalty 0.6 for MT, beam 20 / 1.0 for ASR.
 PAPER_SEARCH = {"mt": SearchOptions(beam_size=5, length_penalty=0.6),

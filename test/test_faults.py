@@ -944,7 +944,8 @@ def _(toy, tmp):
     assert (split(2) / "token").is_file() and not (split(2) / "text").exists()
     done_before = (split(1) / "text").stat().st_mtime_ns
     stage6 = ["--stage", "6", "--stop_stage", "6", "--nj", "2", "--tag", "toy", "--test_sets", "test",
-              "--inference_model", "valid.acc.ave.pth", "--inference_args", "--beam_size 2"]
+              "--inference_model", "valid.acc.ave.pth", "--inference_args", "--beam_size 2",
+              "--default_inference_args", "--beam_size 2"]
     result = legonn_sh(recipe, *stage6)
     assert result.code == 0, result.err
     log1, log2 = ((decode / "log" / f"decode.{job}.log").read_text() for job in (1, 2))
@@ -964,7 +965,7 @@ def _(toy, tmp):
     before = (decode / "text").read_text()
     logs_before = sorted((decode / "log").iterdir())
     result = legonn_sh(toy.recipe, "--stage", "6", "--stop_stage", "6", "--nj", "2", "--tag", "toy", "--test_sets", "test",
-                       "--inference_args", "--beam_size 2")
+                       "--inference_args", "--beam_size 2", "--default_inference_args", "--beam_size 2")
     kept = succeeded(result, r"exp/toy/decode_test is up to date, kept")
     assert sorted((decode / "log").iterdir()) == logs_before, "no decoding job should have run"
     assert (decode / "text").read_text() == before

@@ -91,10 +91,13 @@ def test_stages_are_idempotent_and_skip_finished_work(recipe):
     assert "stage 5: exp/wemb is trained with these settings, kept" in out
     assert "stage 6: exp/wemb/decode_test_de is up to date, kept" in out
     assert hypotheses.stat().st_mtime_ns == decoded_at
-    # Other search options are another decoding; a longer training resumes, keeping the first log.
+    # Other search options are another decoding, beside the default one (which stays as it
+    # was); a longer training resumes, keeping the first log.
     out = run(recipe, "legonn.sh", *COMMON, *wemb, "--inference_args", "--beam_size 2",
               "--stage", "6", "--stop_stage", "6")
-    assert "stage 6: decode test_de" in out and hypotheses.stat().st_mtime_ns != decoded_at
+    assert "stage 6: decode test_de -> exp/wemb/decode_test_de_beam2_lp0.6" in out
+    assert hypotheses.stat().st_mtime_ns == decoded_at
+    assert (recipe / "exp/wemb/decode_test_de_beam2_lp0.6/search.yaml").is_file()
     longer = ["--tag", "wemb", "--train_config", "conf/train_legonn_wemb.yaml", "--train_args", TINY + " --max_epoch 2"]
     run(recipe, "legonn.sh", *COMMON, *longer, "--stage", "5", "--stop_stage", "5")
     assert "1epoch results" in (recipe / "exp/wemb/train.log.1").read_text()

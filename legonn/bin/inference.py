@@ -6,20 +6,29 @@ CTC over every module interface).
         --data_path_and_name_and_type dump/test/src_text,src_text,text --output_dir DIR
 
 Writes Kaldi-style files in DIR: text, token, score, nbest, and interface{i}/text (plus
-interface{i}/marginals.{ark,scp} with --write_marginals true). Every file appears complete or not
-at all. Paper settings: beam 5 / length penalty 0.6 for MT, beam 20 / 1.0 for ASR (the defaults).
+interface{i}/marginals.{ark,scp} with --write_marginals true), and search.yaml (the search
+options used). Every file appears complete or not at all. Paper settings: beam 5 / length penalty
+0.6 for MT, beam 20 / 1.0 for ASR (the defaults). Progress (with total and ETA) goes to stderr.
+
+    python -m legonn.bin.inference --task asr --print_inference_tag true \
+        --default_search "--beam_size 10 --penalty 1.0" --beam_size 20
+prints the tag of a search (beam20_lp1.0; nothing for the default search), which legonn.sh
+uses to name its decoding directory decode_<set>_<tag>.
 """
 import argparse
 import json
 import logging
+import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+import yaml
 from espnet2.utils.types import str2bool, str2triple_str
 
-from legonn.inference import PAPER_SEARCH, Decoded, LegoNNInference, MarginalsWriter
+from legonn.inference import PAPER_SEARCH, Decoded, LegoNNInference, MarginalsWriter, SearchOptions
+from legonn.progress import progress
 from legonn.recipe.data_dir import check_data_files, read_entries
 from legonn.tokenizer import Tokenizer
 from legonn.utils import write_lines
@@ -30,11 +39,12 @@ PROG = "python -m legonn.bin.inference"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--task", required=True, choices=sorted(PAPER_SEARCH))
-    parser.add_argument("--train_config", required=True, help="config.yaml written by training")
-    parser.add_argument("--model_file", required=True, help="trained weights (*.pth)")
+    # Required unless --print_inference_tag (checked in main).
+    parser.add_argument("--train_config", help="config.yaml written by training (required)")
+    parser.add_argument("--model_file", help="trained weights (*.pth) (required)")
     parser.add_argument("--data_path_and_name_and_type", type=str2triple_str, action="append",
-                        required=True, help="e.g. dump/test/src_text,src_text,text (repeatable)")
-    parser.add_argument("--output_dir", required=True)
+                        help="e.g. dump/test/src_text,src_text,text (repeatable; required)")
+    parser.add_argument("--output_dir", help="(required)")
     parser.add_argument("--key_file", default=None, help="decode only these utterances")
     parser.add_argument("--allow_variable_data_keys", type=str2bool, default=False,
                         help="accept data keys the task does not read (e.g. a reference text)")
@@ -54,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--write_marginals", type=str2bool, default=False,
                         help="also write each interface's CTC log-marginals (K x V float32)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--print_inference_tag", type=str2bool, default=False,
+                        help="print the tag of these search options (nothing when they are "
+                             "--default_search's) and exit")
+    parser.add_argument("--default_search", default="",
+                        help="the recipe's default search options, for --print_inference_tag "
+                             "(default: the paper's)")
     parser.add_argument("--log_level", default="INFO")
     return parser
 
@@ -146,29 +162,57 @@ class Outputs:
             write_lines(self.output_dir / name, self.files[name])
 
 
-def decode(inference: LegoNNInference, loader, outputs: Outputs) -> int:
+def decode(inference: LegoNNInference, loader, outputs: Outputs, total: Optional[int] = None) -> int:
     count, key = 0, inference.input_key
-    for keys, batch in loader:
-        for utt_id, decoded in zip(keys, inference.decode_batch(batch[key], batch[f"{key}_lengths"])):
-            outputs.add_utterance(utt_id, decoded)
-        count += len(keys)
-        logging.info(f"decoded {count} utterances")
+    with progress(total=total, desc="decode") as bar:
+        for keys, batch in loader:
+            for utt_id, decoded in zip(keys, inference.decode_batch(batch[key], batch[f"{key}_lengths"])):
+                outputs.add_utterance(utt_id, decoded)
+            count += len(keys)
+            bar.update(len(keys))
     return count
+
+
+def search_of(args) -> SearchOptions:
+    return LegoNNInference.search_options(
+        args.task, args.beam_size, args.length_penalty, nbest=args.nbest, maxlenratio_a=args.maxlenratio_a,
+        maxlenratio_b=args.maxlenratio_b, stop_when_beam_finished=args.stop_when_beam_finished)
+
+
+def inference_tag(args) -> str:
+    """'' for the default search (--default_search, else the paper's), else the options' tag."""
+    default = build_parser().parse_args(["--task", args.task, *shlex.split(args.default_search)])
+    search = search_of(args)
+    return "" if search == search_of(default) else search.tag()
+
+
+def write_search(output_dir: Path, args, search) -> None:
+    """search.yaml: the search options a decoding used, for RESULTS tables to name it."""
+    record = {"task": args.task, **vars(search), "inference_tag": search.tag(), "model_file": str(args.model_file)}
+    write_lines(output_dir / "search.yaml", yaml.safe_dump(record, sort_keys=False).splitlines())
 
 
 def main(argv: Optional[List[str]] = None) -> Path:
     """Decode; returns the output directory."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.print_inference_tag:
+        print(inference_tag(args))
+        return None
+    missing = [name for name in ("train_config", "model_file", "data_path_and_name_and_type", "output_dir")
+               if not getattr(args, name)]
+    if missing:
+        parser.error("the following arguments are required: " + ", ".join(f"--{name}" for name in missing))
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
-    search = LegoNNInference.search_options(
-        args.task, args.beam_size, args.length_penalty, nbest=args.nbest, maxlenratio_a=args.maxlenratio_a,
-        maxlenratio_b=args.maxlenratio_b, stop_when_beam_finished=args.stop_when_beam_finished)
+    search = search_of(args)
     args.beam_size, args.length_penalty = search.beam_size, search.length_penalty
     output_dir = Path(args.output_dir)
     signature = decoding_signature(args)
     if already_decoded(output_dir, expected_keys(args), args.write_marginals, signature):
         print(f"{PROG}: {output_dir / 'text'} already has every utterance; skipping")
+        if not (output_dir / "search.yaml").is_file():  # decoded before search.yaml existed
+            write_search(output_dir, args, search)
         return output_dir
     check_data_files(args.data_path_and_name_and_type)
 
@@ -181,8 +225,10 @@ def main(argv: Optional[List[str]] = None) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     outputs = Outputs(inference.model, output_dir, args.write_marginals)
     start = time.perf_counter()
-    count = decode(inference, loader, outputs)
+    keys = expected_keys(args)
+    count = decode(inference, loader, outputs, len(keys) if keys is not None else None)
     outputs.finish()
+    write_search(output_dir, args, search)
     (output_dir / "decoded_with").write_text(signature, encoding="utf-8")  # after the hypotheses
     seconds = time.perf_counter() - start
     print(f"{PROG}: decoded {count} utterances in {seconds:.1f} s "

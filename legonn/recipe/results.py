@@ -1,4 +1,8 @@
-"""Reads score files and run logs of a recipe's exp/ dir into Markdown tables (RESULTS.md)."""
+"""Reads score files and run logs of a recipe's exp/ dir into Markdown tables (RESULTS.md).
+
+A decoding's numbers are read from exp/<tag>/decode_<set>/ (the recipe's default search) or,
+with `inference_tag`, from exp/<tag>/decode_<set>_<inference_tag>/ (another search, decoded
+beside it); `search_used` names the search a number comes from, for a table column."""
 import json
 import os
 import platform
@@ -9,20 +13,57 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 
-def score(exp, tag: str, test_set: str, where: str = "score_bleu") -> Optional[dict]:
+def decode_dir(exp, tag: str, test_set: str, inference_tag: str = "") -> Path:
+    """exp/<tag>/decode_<test_set>[_<inference_tag>] (legonn.sh stage 6's naming)."""
+    return Path(exp) / tag / (f"decode_{test_set}" + (f"_{inference_tag}" if inference_tag else ""))
+
+
+def score(exp, tag: str, test_set: str, where: str = "score_bleu", inference_tag: str = "") -> Optional[dict]:
     """score.json of exp/<tag>/decode_<test_set>/<where>, or None if that run did not happen."""
-    path = Path(exp) / tag / f"decode_{test_set}" / where / "score.json"
+    path = decode_dir(exp, tag, test_set, inference_tag) / where / "score.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def bleu(exp, tag, test_set, where="score_bleu", kind="detokenized") -> Optional[float]:
-    numbers = score(exp, tag, test_set, where)
+def bleu(exp, tag, test_set, where="score_bleu", kind="detokenized", inference_tag="") -> Optional[float]:
+    numbers = score(exp, tag, test_set, where, inference_tag)
     return None if numbers is None else numbers[kind]["score"]
 
 
-def error_rate(exp, tag, test_set, where="score_wer") -> Optional[float]:
-    numbers = score(exp, tag, test_set, where)
+def error_rate(exp, tag, test_set, where="score_wer", inference_tag="") -> Optional[float]:
+    numbers = score(exp, tag, test_set, where, inference_tag)
     return None if numbers is None else numbers["rate"]
+
+
+def search_options(exp, tag: str, test_set: str, inference_tag: str = "") -> Optional[dict]:
+    """The search options of a decoding: its search.yaml, or for a decoding made before
+    search.yaml existed, what its first split recorded (split/1/decoded_with); None if neither."""
+    folder = decode_dir(exp, tag, test_set, inference_tag)
+    if (folder / "search.yaml").is_file():
+        import yaml
+
+        return yaml.safe_load((folder / "search.yaml").read_text(encoding="utf-8"))
+    recorded = folder / "split" / "1" / "decoded_with"
+    if recorded.is_file():
+        options = json.loads(recorded.read_text(encoding="utf-8"))
+        options["length_penalty"] = options.pop("penalty", None)  # recorded under its former name
+        return options
+    return None
+
+
+def search_used(exp, tag: str, test_set: str, inference_tag: str = "") -> Optional[str]:
+    """How a table names the search behind a number: 'beam 10, lp 1.0' (plus options that
+    differ from the defaults, e.g. 'nbest5'), 'greedy CTC' for a model without a decoder (the
+    beam options do not apply), None when the decoding did not happen."""
+    options = search_options(exp, tag, test_set, inference_tag)
+    if options is None:
+        return None
+    config = Path(exp) / tag / "config.yaml"
+    if config.is_file() and re.search(r"^decoder: none$", config.read_text(encoding="utf-8"), re.M):
+        return "greedy CTC"
+    from legonn.inference import SearchOptions
+
+    known = {f: options[f] for f in SearchOptions.__dataclass_fields__ if options.get(f) is not None}
+    return SearchOptions(**known).describe()
 
 
 def distinct_hypotheses(exp, tag: str, test_set: str) -> Optional[str]:

@@ -8,12 +8,14 @@
 #  stage 4  collect stats      shapes and feature statistics            -> exp/<tag>/stats/
 #  stage 5  train              ESPnet trainer (resumes; kept when done) -> exp/<tag>/
 #  stage 6  decode             beam search in nj jobs (kept when done)  -> exp/<tag>/decode_<set>/
+#                              (another search than the default: exp/<tag>/decode_<set>_<inference tag>/)
 #  stage 7  score              BLEU or WER, also at every interface     -> .../score*/
 #  stage 8  export modules     one archive per module                   -> exp/<tag>/modules/
 #  stage 9  compose            build exp/<tag> from other models' modules (then run 6-7 on it)
 #
 # Usage: ./legonn.sh --stage N --stop_stage M [--option value ...]   (--help lists options)
 # Jobs run through cmd.sh's train_cmd (stages 4-5) and decode_cmd (stages 3 and 6).
+# Each stage prints its elapsed time when it ends; jobs log their progress (total, ETA) to their logs.
 set -euo pipefail
 
 stage=1                  # first stage to run (1-9)
@@ -43,6 +45,9 @@ train_args=              # extra trainer options, e.g. "--seed 2 --max_epoch 20"
 init_param=              # e.g. exp/compose_x/model.pth to fine-tune a composed model
 inference_model=         # default: valid.acc.ave.pth, or valid.loss.ave.pth for encoder-only models
 inference_args=          # e.g. "--beam_size 10 --batch_size 32"; default: the paper's search (MT beam 5 lp 0.6, ASR beam 20 lp 1.0)
+default_inference_args=  # the recipe's default search (default: the paper's); it decodes into decode_<set>/,
+                         # another search into decode_<set>_<inference tag>/, both kept
+inference_tag=           # that tag (default: made from the search options, e.g. beam10_lp1.0)
 metric=bleu              # bleu, wer or cer
 fbank_opts=              # extra make_fbank options, e.g. "--resample" for 8 kHz audio
 compose_modules=         # archives (encoder middle... decoder) for stage 9
@@ -51,7 +56,13 @@ finetune_config=         # stage 9 also writes exp/<tag>/finetune.yaml from this
 log() { echo "[legonn.sh $(date '+%H:%M:%S')] $*"; }
 fail() { echo "[legonn.sh] stage ${current_stage:-?} failed: $*" >&2
          echo "[legonn.sh] fix it and resume with: $0 --stage ${current_stage:-?} ..." >&2; exit 1; }
-run_stage() { current_stage=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+hms() { printf '%d:%02d:%02d' $(($1 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60)); }
+# $running: the stage that runs now, since $began ($SECONDS); unset between stages.
+stage_ended() { if [ -n "${running:-}" ]; then log "stage $running: done in $(hms $((SECONDS - began)))"; running=; fi; }
+run_stage() {
+  stage_ended; current_stage=$1
+  [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ] && { running=$1; began=$SECONDS; }
+}
 
 [ -f cmd.sh ] && . ./cmd.sh
 . utils/parse_options.sh
@@ -191,11 +202,20 @@ trained_model() {  # the checkpoint stages 6 and 8 use
   else echo "$exp/valid.loss.ave.pth"; fi                                  # no decoder, no accuracy
 }
 
+# A search other than the recipe's default decodes beside it: decode_<set>_<inference tag>/.
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 6 ] && [ -z "$inference_tag" ] && \
+   [ -n "$inference_args$default_inference_args" ]; then
+  current_stage=6
+  inference_tag=$(python -m legonn.bin.inference --task "$task" --print_inference_tag true \
+    --default_search "$default_inference_args" $inference_args) || fail "--inference_args '$inference_args'"
+fi
+decode_dir() { echo "$exp/decode_$1${inference_tag:+_$inference_tag}"; }
+
 if run_stage 6; then
   model_file=$(trained_model)
   [ -f "$model_file" ] || fail "$model_file not found"
   for set in $test_sets; do
-    dir=$exp/decode_$set
+    dir=$(decode_dir "$set")
     # Finished decodings are kept until the model or the search options change.
     done_as="$model_file $inference_args"
     if [ -f "$dir/.done" ] && [ "$dir/.done" -nt "$model_file" ] && [ "$(cat "$dir/.done")" = "$done_as" ]; then
@@ -213,13 +233,14 @@ if run_stage 6; then
     for f in $(cd "$dir/split/1" && find . -name text -o -name token -o -name score -o -name nbest | sort); do
       mkdir -p "$dir/$(dirname "$f")"; cat "$dir"/split/*/"$f" | sort > "$dir/$f"
     done
+    [ -f "$dir/split/1/search.yaml" ] && cp "$dir/split/1/search.yaml" "$dir/search.yaml"  # for RESULTS tables
     echo "$done_as" > "$dir/.done"
   done
 fi
 
 if run_stage 7; then
   for set in $test_sets; do
-    dir=$exp/decode_$set; log "stage 7: score $set"
+    dir=$(decode_dir "$set"); log "stage 7: score $set${inference_tag:+ ($inference_tag)}"
     python -m legonn.bin.score --metric "$metric" --ref "dump/$set/text" --hyp "$dir/text" \
       --out_dir "$dir/score_$metric" || fail "scoring $dir"
     for i in "${!ctc_targets_list[@]}"; do
@@ -243,4 +264,5 @@ if run_stage 9; then
   python -m legonn.bin.compose --modules $compose_modules --out_dir "$exp" \
     ${finetune_config:+--finetune_config "$finetune_config"} || fail "compose"
 fi
-log "done: stages $stage-$stop_stage of $exp"
+stage_ended
+log "done: stages $stage-$stop_stage of $exp in $(hms $SECONDS)"

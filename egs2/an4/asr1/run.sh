@@ -21,6 +21,7 @@ epochs=                  # override max_epoch of every config (default: the conf
 beam_size=10             # paper: 20 (CPU decoding here: 10)
 models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc;
                          # with --mini true: legonn_wemb phone_ctc)
+declare default_beam_size=$beam_size   # (declare: not an option) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -29,9 +30,12 @@ if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts=""
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"
+# The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
+# into exp/<tag>/decode_<set>_beam<N>_lp1.0/ beside it.
+default_inference_args="--beam_size $default_beam_size --penalty 1.0"
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   data_opts="--mini 100"; epochs=${epochs:-2}
-  inference_args="--beam_size 2 --penalty 1.0"
+  inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
   train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --decoder_conf layers=1"
   train_args+=" --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"   # ingestor dim = decoder dim
@@ -46,7 +50,8 @@ if [ -z "$models" ]; then
 fi
 common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
-        --inference_args "$inference_args")
+        --inference_args "$inference_args"
+        --default_inference_args "$default_inference_args")
 
 # lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
 lego() {

@@ -31,6 +31,7 @@ epochs=                  # override max_epoch of every config (default: the conf
 beam_size=10             # paper: 20 (CPU decoding here: 10)
 models=                  # stage 2 experiments (default: encdec legonn_wemb phone_ctc legonn_3module
                          # encdec_ctc; with --mini true, all but encdec_ctc)
+declare default_beam_size=$beam_size   # (declare: not an option) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -40,13 +41,16 @@ if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts="--num_train $num_train --nj $nj"
 train_args=""
 inference_args="--beam_size $beam_size --penalty 1.0"
+# The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
+# into exp/<tag>/decode_<set>_beam<N>_lp1.0/ beside it.
+default_inference_args="--beam_size $default_beam_size --penalty 1.0"
 three_module_args=""
 pron_args=""             # text-only pronunciation module
 finetune_args=""         # fine-tuning keeps the composed modules' architecture: no size overrides
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   mt_dir=$mt_dir/mini
   data_opts="--mini 60 --nj $nj"; epochs=${epochs:-2}
-  inference_args="--beam_size 2 --penalty 1.0"
+  inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
   train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"
   for part in encoder_conf decoder_conf; do
@@ -72,7 +76,8 @@ fi
 mt_interface=$mt_dir/data/interfaces/en
 mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
 common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
-        --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args")
+        --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args"
+        --default_inference_args "$default_inference_args")
 three=(--ctc_interfaces "phone en" --ctc_targets "phones text")
 
 # lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment

@@ -1,12 +1,22 @@
 """RESULTS.md for the AN4 recipe: WER of every model on the AN4 test set in the layout of the
 paper's Table II, plus the encoder-only error rate at each module interface (greedy CTC), from
-exp/*/decode_test/score*/score.json (n/a = that run did not happen)."""
+exp/*/decode_test/score*/score.json (n/a = that run did not happen); --inference_tag TAG reads
+another search's decodings (exp/*/decode_test_TAG/). The search column names the search used."""
 import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, legonn_commit, score, table, train_minutes, train_updates  # noqa: E402
+from legonn.recipe.results import (  # noqa: E402
+    error_rate,
+    fmt,
+    legonn_commit,
+    score,
+    search_used,
+    table,
+    train_minutes,
+    train_updates,
+)
 
 MODELS = [  # tag, description, CTC loss, CE loss
     ("encdec", "Baseline enc-dec", "no", "yes"),
@@ -21,10 +31,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--exp", default="exp")
     parser.add_argument("--test_set", default="test")
+    parser.add_argument("--inference_tag", default="", help="another search's decodings (decode_<set>_TAG)")
     args = parser.parse_args()
-    exp, test = args.exp, args.test_set
+    exp, test, itag = args.exp, args.test_set, args.inference_tag
     size = next((f"{n['num_sentences']} utterances, {n['num_ref']} words" for tag, *_ in MODELS
-                 if (n := score(exp, tag, test, "score_wer"))), "not decoded yet")
+                 if (n := score(exp, tag, test, "score_wer", itag))), "not decoded yet")
     out = ["# CMU AN4 LegoNN ASR results", "",
            "Produced by `local/results.py` (stage 3 of `run.sh`) from the score files in `exp/`. "
            f"Test set: `{test}` (AN4 test: {size}; lower-cased). "
@@ -36,17 +47,20 @@ def main():
            "CTC weight 0.3, beam 10, no LM) has 7.6% WER on the same 130 utterances / 773 words.", ""]
     rows = []
     for tag, what, ctc, ce in MODELS:
-        wer = error_rate(exp, tag, test)
-        encoder = wer if tag == "ctc" else error_rate(exp, tag, test, "score_interface0")
+        wer = error_rate(exp, tag, test, inference_tag=itag)
+        encoder = wer if tag == "ctc" else error_rate(exp, tag, test, "score_interface0", itag)
         rows.append([what, f"`{tag}`", ctc, ce, fmt(wer), fmt(encoder) if ctc != "no" else "-",
-                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag))])
+                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag)),
+                     search_used(exp, tag, test, itag) or "n/a"])
     out += ["## Test WER (paper Table II, AN4 scale)", "",
-            table(["model", "exp", "CTC", "CE", "WER %", "Enc. WER %", "epochs / updates", "train min"], rows), ""]
+            table(["model", "exp", "CTC", "CE", "WER %", "Enc. WER %", "epochs / updates", "train min", "search"],
+                  rows), ""]
     rows = [["Phoneme recognizer (encoder only, CTC over g2p_en phones)", "`phone_ctc`",
-             fmt(error_rate(exp, "phone_ctc", test, "score_interface0")),
-             train_updates(exp, "phone_ctc") or "n/a", fmt(train_minutes(exp, "phone_ctc"))]]
+             fmt(error_rate(exp, "phone_ctc", test, "score_interface0", itag)),
+             train_updates(exp, "phone_ctc") or "n/a", fmt(train_minutes(exp, "phone_ctc")),
+             search_used(exp, "phone_ctc", test, itag) or "n/a"]]
     out += ["## Phone interface", "",
-            table(["model", "exp", "PER %", "epochs / updates", "train min"], rows), ""]
+            table(["model", "exp", "PER %", "epochs / updates", "train min", "search"], rows), ""]
     out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 

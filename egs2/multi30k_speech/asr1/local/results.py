@@ -1,6 +1,8 @@
 """RESULTS.md for the Multi30k synthetic-speech recipe: WER of the speech models and of the
 models composed with the MT recipe's De-En decoder module, in the layout of the paper's
-Tables IV-VI, from exp/*/decode_test/score*/score.json (n/a = that run did not happen).
+Tables IV-VI, from exp/*/decode_test/score*/score.json (n/a = that run did not happen);
+--inference_tag TAG reads another search's decodings (exp/*/decode_test_TAG/). The search
+column names the search used.
 
 WER is on the raw captions (case and punctuation count, as the MT decoder writes them);
 "norm. WER" lower-cases both sides and strips punctuation (the paper's ASR scoring, App. A-B)."""
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, legonn_commit, score, table, train_minutes  # noqa: E402
+from legonn.recipe.results import error_rate, fmt, legonn_commit, score, search_used, table, train_minutes  # noqa: E402
 from legonn.scoring import read_kaldi_text  # noqa: E402
 from legonn.scoring.wer import error_rate as compute_error_rate  # noqa: E402
 
@@ -22,9 +24,9 @@ def normalize(text: str) -> str:
     return " ".join(PUNCTUATION.sub(" ", text.lower()).split())
 
 
-def normalized_wer(exp, tag, test, where="score_wer"):
+def normalized_wer(exp, tag, test, where="score_wer", inference_tag=""):
     """WER after lower-casing and stripping punctuation, from the files score.json names."""
-    numbers = score(exp, tag, test, where)
+    numbers = score(exp, tag, test, where, inference_tag)
     if numbers is None:
         return None
     try:
@@ -45,8 +47,9 @@ def main():
     parser.add_argument("--exp", default="exp")
     parser.add_argument("--test_set", default="test")
     parser.add_argument("--mt_decoder", default="the MT recipe's decoder module")
+    parser.add_argument("--inference_tag", default="", help="another search's decodings (decode_<set>_TAG)")
     args = parser.parse_args()
-    exp, test = args.exp, args.test_set
+    exp, test, itag = args.exp, args.test_set, args.inference_tag
     out = ["# Multi30k synthetic English speech: LegoNN ASR and ASR <- MT module transfer", "",
            "**The speech is synthetic** (espeak-ng, see README.md): these numbers show how "
            "modules compose, not how well real speech is recognized.", "",
@@ -58,12 +61,13 @@ def main():
            f"phone interface. MT decoder module: `{recipe_path(args.mt_decoder)}`.", ""]
 
     def row(what, tag, phone=None, english=None):
-        return [what, f"`{tag}`", fmt(error_rate(exp, tag, test)), fmt(normalized_wer(exp, tag, test)),
-                fmt(error_rate(exp, tag, test, english)) if english else "-",
-                fmt(error_rate(exp, tag, test, phone)) if phone else "-",
-                fmt(train_minutes(exp, tag))]
+        return [what, f"`{tag}`", fmt(error_rate(exp, tag, test, inference_tag=itag)),
+                fmt(normalized_wer(exp, tag, test, inference_tag=itag)),
+                fmt(error_rate(exp, tag, test, english, itag)) if english else "-",
+                fmt(error_rate(exp, tag, test, phone, itag)) if phone else "-",
+                fmt(train_minutes(exp, tag)), search_used(exp, tag, test, itag) or "n/a"]
 
-    header = ["system", "exp", "WER %", "norm. WER %", "Enc. WER %", "PER %", "train min"]
+    header = ["system", "exp", "WER %", "norm. WER %", "Enc. WER %", "PER %", "train min", "search"]
     composed = "transfer_legonn_wemb+mt"
     rows = [row("Baseline speech enc-dec", "encdec"),
             row("Sanity baseline (not in the paper): speech enc-dec + joint CTC", "encdec_ctc",
@@ -75,7 +79,8 @@ def main():
     out += ["## Speech encoder + MT decoder (paper Tables IV, VI)", "", table(header, rows), ""]
 
     rows = [["Phoneme recognizer (encoder only, CTC over phones)", "`phone_ctc`", "-", "-", "-",
-             fmt(error_rate(exp, "phone_ctc", test, "score_interface0")), fmt(train_minutes(exp, "phone_ctc"))],
+             fmt(error_rate(exp, "phone_ctc", test, "score_interface0", itag)),
+             fmt(train_minutes(exp, "phone_ctc")), search_used(exp, "phone_ctc", test, itag) or "n/a"],
             row("3-module LegoNN (phones -> English BPE -> its own decoder)", "legonn_3module",
                 phone="score_interface0", english="score_interface1"),
             row("its phone + pronunciation modules + MT De-En decoder module", "compose3_legonn_3module+mt",
@@ -88,13 +93,14 @@ def main():
     out += ["## Three modules from three models (paper Table V)", "", table(header, rows), ""]
     text_test = "text_test"
     rows = [["Pronunciation module trained from text alone (g2p phones -> English BPE)", "`pron_text`",
-             fmt(error_rate(exp, "pron_text", text_test)), fmt(normalized_wer(exp, "pron_text", text_test)),
-             fmt(train_minutes(exp, "pron_text"))]]
+             fmt(error_rate(exp, "pron_text", text_test, inference_tag=itag)),
+             fmt(normalized_wer(exp, "pron_text", text_test, inference_tag=itag)),
+             fmt(train_minutes(exp, "pron_text")), search_used(exp, "pron_text", text_test, itag) or "n/a"]]
     out += ["## Pronunciation module from text alone (not in the paper)", "",
             f"Its own test: the g2p_en phones of the `{test}` captions, spread as in training, read by "
             "greedy CTC at its English BPE interface (`exp/pron_text/decode_text_test`). No audio is "
             "involved; the row above composes it with the phoneme recognizer instead.", "",
-            table(["module", "exp", "WER %", "norm. WER %", "train min"], rows), ""]
+            table(["module", "exp", "WER %", "norm. WER %", "train min", "search"], rows), ""]
     out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
