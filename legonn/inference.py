@@ -9,7 +9,10 @@ alignment CLIs, the model zoo, notebooks), like ESPnet's Speech2Text / Text2Text
 `from_pretrained` takes an experiment directory (config.yaml + a model file), a composed model's
 directory (what `python -m legonn.bin.compose` writes), a packed model archive (`python -m
 legonn.bin.pack model`, unpacked once into a cache) or a folder such an archive was unpacked
-into; `from_files` takes a training config and a model file.
+into; `from_files` takes a training config and a model file; `from_modules` composes a model
+from module archives in memory (`python -m legonn.bin.pack module` / `export_modules` output),
+checking their interfaces as `python -m legonn.bin.compose` does. `from_pretrained` given a list of
+module archives (or a single one) composes them the same way.
 
 A Decoded utterance holds the decoder's n-best hypotheses (an encoder-only model: the greedy CTC
 reading of its last interface) and the greedy CTC reading of every module interface.
@@ -164,6 +167,26 @@ def locate(source, cache_dir=None) -> Tuple[Path, Path]:
     return Path(config), Path(model)
 
 
+def is_module_archive(source) -> bool:
+    """A module archive (module.yaml inside), as opposed to a packed whole model."""
+    import tarfile
+    import zipfile
+
+    source = Path(source)
+    if not source.is_file():
+        return False
+    try:
+        if zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as archive:
+                names = archive.namelist()
+        else:
+            with tarfile.open(source) as archive:
+                names = archive.getnames()
+    except (OSError, tarfile.TarError):
+        return False  # locate() names what is wrong with it
+    return any(Path(name).name == "module.yaml" for name in names)
+
+
 def load_model(train_config, model_file, device: str = "cpu", weights_only: bool = True):
     """(model in eval mode, training args). Strict: ESPnet's loader ignores missing weights,
     which would silently decode with random ones after a config/checkpoint mix-up."""
@@ -228,7 +251,33 @@ class LegoNNInference:
     def from_pretrained(cls, source, device: str = "cpu", cache_dir=None, **search) -> "LegoNNInference":
         """`source`: an experiment or composed-model directory, a packed archive or an unpacked
         one. Archives are unpacked once into `cache_dir` (default ~/.cache/legonn or $LEGONN_CACHE)."""
+        if isinstance(source, (list, tuple)) or is_module_archive(source):
+            return cls.from_modules(source if isinstance(source, (list, tuple)) else [source],
+                                    device, cache_dir, **search)
         return cls.from_files(*locate(source, cache_dir), device=device, **search)
+
+    @classmethod
+    def from_modules(cls, archives: Sequence, device: str = "cpu", cache_dir=None, **search) -> "LegoNNInference":
+        """The model composed of module archives in chain order (encoder, middle..., [decoder]),
+        built in memory: interfaces checked (InterfaceMismatch names both vocabularies), weights
+        loaded strictly. Archives are unpacked into `cache_dir` (the interfaces stay there)."""
+        from legonn.modules import compose, read_module
+
+        archives = [Path(a) for a in archives]
+        if not archives:
+            raise ValueError("no module archives given")
+        for archive in archives:
+            if not archive.is_file():
+                raise FileNotFoundError(f"module archive {archive} does not exist")
+        key = hashlib.sha1("|".join(str(_cache_dir(a, cache_dir)) for a in archives).encode()).hexdigest()[:12]
+        where = Path(cache_dir or DEFAULT_CACHE) / f"composed_{key}"
+        modules = [read_module(archive, where / f"module{i}") for i, archive in enumerate(archives)]
+        composed = compose(modules, where / "interfaces")
+        # What legonn.bin.compose writes into a composed model's config.yaml.
+        train_args = argparse.Namespace(**{"model_conf": {}, "use_preprocessor": True, **composed.config})
+        model = task_class(composed.task).build_model(train_args).to(device)
+        model.load_state_dict(composed.state, strict=True)
+        return cls(model.eval(), train_args, device, cls.search_options(composed.task, **search))
 
     def data_loader(self, data_path_and_name_and_type, key_file=None, batch_size: int = 16,
                     num_workers: int = 1, allow_variable_data_keys: bool = False):
