@@ -113,8 +113,9 @@ def split_model(train_config, model_file) -> List[ModuleSpec]:
     return modules
 
 
-def write_module(module: ModuleSpec, archive, source: str = "") -> Path:
-    """Packs one module; written to a temporary name first so a crash leaves no half archive."""
+def write_module(module: ModuleSpec, archive, source: str = "", readme: Optional[str] = None) -> Path:
+    """Packs one module (with `readme` as its README.md model card); written to a temporary name
+    first so a crash leaves no half archive."""
     archive = Path(archive).resolve()
     with tempfile.TemporaryDirectory() as stage, contextlib.chdir(stage):
         meta = {"spec_version": SPEC_VERSION, **module.architecture(), "source": source}
@@ -128,6 +129,9 @@ def write_module(module: ModuleSpec, archive, source: str = "") -> Path:
             shutil.copy(module.normalize_stats, "feats_stats.npz")
             meta["normalize_stats"] = "feats_stats.npz"
             options.append("feats_stats.npz")
+        if readme is not None:
+            Path("README.md").write_text(readme, encoding="utf-8")
+            options.append("README.md")
         torch.save(module.weights, "module.pth")
         Path("module.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
         # pack() picks the format from the name's suffixes, so the partial name keeps them.

@@ -13,6 +13,11 @@
       one module (encoder0, middle1..., decoder), as legonn.bin.export_modules writes them,
       for legonn.bin.compose.
 
+Every archive carries a README.md model card in the layout of ESPnet's Hugging Face uploads
+(task, interfaces and vocabulary sizes, training data, config, how to compose it), with the
+experiment's scores when --results names the recipe's RESULTS.md; an unpacked archive can be
+uploaded as it is (egs2/TEMPLATE/legonn1/README.md shows how).
+
 Relative paths in the config are taken from the working directory, else from the recipe
 directory (two levels above config.yaml), as training saw them.
 """
@@ -27,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from legonn.inference import config_bases, resolve_path, resolved_config
+from legonn.modelcard import model_card, module_card
 from legonn.tasks import task_of
 from legonn.utils import atomic_path
 
@@ -72,22 +78,32 @@ def stage_model(train_config: Path, model_file: Path, stage: Path) -> dict:
             "yaml_files": {f"{task}_train_config": str(config_name)}, "option": option}
 
 
-def pack_model(train_config, model_file, outpath) -> Path:
+def pack_model(train_config, model_file, outpath, results=None) -> Path:
     from espnet2.main_funcs.pack_funcs import pack
 
     train_config, model_file, outpath = Path(train_config), Path(model_file), Path(outpath).resolve()
+    results = Path(results).resolve() if results else None  # read from inside the stage
+    recipe_config = train_config.resolve()
     outpath.parent.mkdir(parents=True, exist_ok=True)
     # Staged under archive names; the archive is built beside its destination and moved into
     # place, so a crash leaves no half-written archive.
     # pack() picks the format from the name's suffixes, so the partial name keeps them.
     with tempfile.TemporaryDirectory() as stage, atomic_path(outpath, suffix="", prefix="partial_") as partial:
         arguments = stage_model(train_config.resolve(), model_file.resolve(), Path(stage))
-        with contextlib.chdir(stage), contextlib.redirect_stdout(io.StringIO()):  # pack() prints
-            pack(outpath=partial, **arguments)
+        with contextlib.chdir(stage):  # the staged config's paths are relative to the stage
+            (task, config_name), = arguments["yaml_files"].items()
+            config = yaml.safe_load(Path(config_name).read_text(encoding="utf-8"))
+            (model_name,) = arguments["files"].values()
+            card = model_card(config, task.split("_")[0], outpath.name.split(".")[0], recipe_config,
+                              config_name, model_name, results)
+            Path("README.md").write_text(card, encoding="utf-8")
+            arguments["option"].append("README.md")
+            with contextlib.redirect_stdout(io.StringIO()):  # pack() prints
+                pack(outpath=partial, **arguments)
     return outpath
 
 
-def pack_module(train_config, model_file, module_name, outpath) -> Path:
+def pack_module(train_config, model_file, module_name, outpath, results=None) -> Path:
     from legonn.modules import split_model, write_module
 
     train_config = Path(train_config)
@@ -97,7 +113,10 @@ def pack_module(train_config, model_file, module_name, outpath) -> Path:
         modules = {m.name: m for m in split_model(config, Path(model_file))}
     if module_name not in modules:
         raise ValueError(f"{train_config} has modules {', '.join(modules)}; not {module_name!r}")
-    return write_module(modules[module_name], outpath, source=f"{train_config} + {model_file}")
+    source = f"{train_config} + {model_file}"
+    card = module_card(modules[module_name], Path(outpath).name.split(".")[0], source,
+                       Path(results) if results else None)
+    return write_module(modules[module_name], outpath, source=source, readme=card)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--train_config", required=True, help="config.yaml written by training")
         sub.add_argument("--model_file", required=True, help="weights, e.g. valid.acc.ave.pth")
         sub.add_argument("--outpath", required=True, help="archive to write (.zip, .tar.gz, .tgz)")
+        sub.add_argument("--results", help="the recipe's RESULTS.md: the model card quotes this "
+                         "experiment's rows")
         if what == "module":
             sub.add_argument("--module", required=True, help="encoder0, middle1, ..., or decoder")
     return parser
@@ -116,14 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> Path:
     args = build_parser().parse_args(argv)
-    for path in (args.train_config, args.model_file):
+    for path in (args.train_config, args.model_file) + ((args.results,) if args.results else ()):
         if not Path(path).exists():
             sys.exit(f"pack: {path} does not exist")
     try:
         if args.what == "model":
-            out = pack_model(args.train_config, args.model_file, args.outpath)
+            out = pack_model(args.train_config, args.model_file, args.outpath, args.results)
         else:
-            out = pack_module(args.train_config, args.model_file, args.module, args.outpath)
+            out = pack_module(args.train_config, args.model_file, args.module, args.outpath, args.results)
     except (FileNotFoundError, ValueError) as error:
         sys.exit(f"pack: {error}")
     print(f"pack: wrote {out}")
