@@ -52,8 +52,9 @@ def recipe_of(train_config: Path) -> Optional[str]:
     return None
 
 
-def front_matter(task: str, recipe: Optional[str]) -> List[str]:
-    meta = {"tags": ["espnet", "legonn", *TASK_TAGS[task]], "license": "apache-2.0"}
+def front_matter(task: Optional[str], recipe: Optional[str]) -> List[str]:
+    """task None: a middle or decoder module, which serves text and speech models alike."""
+    meta = {"tags": ["espnet", "legonn", *TASK_TAGS.get(task, [])], "license": "apache-2.0"}
     if recipe:
         meta["datasets"] = [recipe.split("/")[1]]
     return ["---", *yaml.safe_dump(meta, sort_keys=False).splitlines(), "---", ""]
@@ -153,7 +154,7 @@ def model_card(config: dict, task: str, name: str, train_config: Path, archive_c
 
 def module_card(module, name: str, source: str, results: Optional[Path] = None) -> str:
     """README.md of a module archive; `module`: a legonn.modules.ModuleSpec."""
-    task = module.task or ("asr" if module.input_interface is None and module.role == "encoder" else "mt")
+    task = module.task  # set for encoder modules only
     recipe = recipe_of(Path(source.split(" + ")[0])) if source else None
     tag = Path(source.split(" + ")[0]).resolve().parent.name if source else name
     rows = []
