@@ -1,0 +1,28 @@
+"""Starting a LegoNN task process: ESPnet's eager imports of text front-ends that legonn's own
+preprocessor never uses (g2p_en, tacotron_cleaner, and through both inflect) are deferred, and
+they still work for code that does use them."""
+import subprocess
+import sys
+
+
+def run_python(code: str) -> list:
+    """The lines `code` printed (ESPnet prints a notice of its own when it has no flash_attn)."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [line for line in result.stdout.splitlines() if "Flash Attention" not in line]
+
+
+def test_importing_a_task_does_not_run_g2p_en_tacotron_cleaner_or_inflect():
+    loaded = run_python("import sys, legonn.tasks.mt, legonn.tasks.asr\n"
+                        "print(sorted(m for m in ('inflect', 'g2p_en.g2p', 'tacotron_cleaner.numbers') "
+                        "if m in sys.modules))")
+    assert loaded == ["[]"]
+
+
+def test_the_deferred_modules_work_when_something_uses_them():
+    out = run_python("import legonn.tasks.mt\n"
+                     "from espnet2.text.cleaner import TextCleaner\n"
+                     "print(TextCleaner(['tacotron'])('Mr. Smith has 2 dogs'))\n"
+                     "import g2p_en\n"
+                     "print(g2p_en.G2p.__name__)")
+    assert out == ["MISTER SMITH HAS TWO DOGS", "G2p"]
