@@ -33,5 +33,5 @@ train_s=$((SECONDS - start))
 start=$SECONDS
 ./legonn.sh "${common[@]}" --stage 6 --stop_stage 7
 decode_s=$((SECONDS - start))
-grep -h "device" exp/gpu_smoke/decode_test_de/log/decode.1.log | tail -n 1 || true
+grep -h "decoded .* utterances on" exp/gpu_smoke/decode_test_de/log/decode.1.log || true
 echo "gpu_smoke: 1 epoch of LegoNN WEmb (use_amp=$use_amp) in ${train_s} s, decoding test_de in ${decode_s} s"

@@ -231,7 +231,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
     write_search(output_dir, args, search)
     (output_dir / "decoded_with").write_text(signature, encoding="utf-8")  # after the hypotheses
     seconds = time.perf_counter() - start
-    print(f"{PROG}: decoded {count} utterances in {seconds:.1f} s "
+    print(f"{PROG}: decoded {count} utterances on {args.device} in {seconds:.1f} s "
           f"(beam {args.beam_size}, length penalty {args.length_penalty}) -> {output_dir}")
     unknown = unknown_input_summary(inference, args)
     if unknown:

@@ -27,7 +27,7 @@ train_set=train          # data/<set> to train on
 valid_set=valid          # data/<set> to validate on (and to draw --num_att_plot pictures of)
 test_sets="test"         # data/<set> names to decode and score, space-separated
 nj=4                     # parallel decoding / feature jobs
-ngpu=0                   # GPUs for training (0: CPU); decoding runs on CPU
+ngpu=0                   # GPUs for training and decoding (0: CPU); mixed precision: --train_args "--use_amp true"
 train_cmd="utils/run_jobs.sh --backend local"    # runner of stages 4-5; cmd.sh sets it (Slurm there)
 decode_cmd="utils/run_jobs.sh --backend local"   # runner of stages 3 and 6; cmd.sh sets it
 cmd=                     # one runner for every stage, replacing train_cmd and decode_cmd
@@ -212,6 +212,7 @@ fi
 decode_dir() { echo "$exp/decode_$1${inference_tag:+_$inference_tag}"; }
 
 if run_stage 6; then
+  decode_device=cpu; [ "$ngpu" -gt 0 ] && decode_device=cuda  # the nj jobs share the GPU
   model_file=$(trained_model)
   [ -f "$model_file" ] || fail "$model_file not found"
   for set in $test_sets; do
@@ -229,7 +230,7 @@ if run_stage 6; then
     OMP_NUM_THREADS=1 "${decode_runner[@]}" JOB=1:"$nj" "$dir/log/decode.JOB.log" python -m legonn.bin.inference --task "$task" \
       --train_config "$exp/config.yaml" --model_file "$model_file" --key_file "$dir/log/keys.JOB" \
       --data_path_and_name_and_type "dump/$set/$input_file,$input_name,$input_type" \
-      --output_dir "$dir/split/JOB" $inference_args || fail "decoding $set (logs: $dir/log)"
+      --output_dir "$dir/split/JOB" --device "$decode_device" $inference_args || fail "decoding $set (logs: $dir/log)"
     for f in $(cd "$dir/split/1" && find . -name text -o -name token -o -name score -o -name nbest | sort); do
       mkdir -p "$dir/$(dirname "$f")"; cat "$dir"/split/*/"$f" | sort > "$dir/$f"
     done

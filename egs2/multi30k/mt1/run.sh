@@ -3,7 +3,8 @@
 # MT claims (sections V-A..D) at Multi30k scale.
 #
 #  stage 1  data, interfaces, dump for each language pair
-#  stage 2  De-En: LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2, enc-dec baseline
+#  stage 2  De-En: enc-dec baseline, LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2,
+#           WEmb with CTC targets distilled from the enc-dec (beyond the paper)
 #           (each trained, decoded, scored and exported as modules)
 #  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules and enc-dec baselines
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
@@ -21,6 +22,8 @@ stop_stage=8
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, ...)
 mini=false               # true: a few hundred sentences and 2 epochs (CI, ./run_all.sh)
 nj=2
+ngpu=0                   # GPUs for training and decoding (0: CPU)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision, GPU)
 bpe_size=1000            # English interface and each source vocabulary
 train_size=25000         # De-En training sentences (Multi30k has 29000; the rest feed the slices)
 low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, disjoint from De-En
@@ -29,7 +32,7 @@ epochs=                  # override max_epoch of every De-En config (default: th
 low_srcs="fr cs"          # source languages of the slices (stages 3, 4, 6)
 low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
                          # there): a slice of n sentences trains for low_passes / n epochs
-de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2"   # stage 2, in this order
+de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd"   # stage 2, in order
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -45,8 +48,9 @@ if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe
   done
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+[ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
 low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
-common=(--nj "$nj" --test_sets "test_@" --valid_set "valid_@" --metric bleu
+common=(--nj "$nj" --ngpu "$ngpu" --test_sets "test_@" --valid_set "valid_@" --metric bleu
         --input_interface "@" --ctc_interfaces en --output_interface en)
 
 # lego <src> <train_set> <tag> <config> <stages> "<training options>" [legonn.sh options]: one experiment
@@ -58,11 +62,24 @@ lego() {
 }
 # compose <tag> <src> <archives...>: a model built from modules, decoded and scored, no training
 compose() {
-  local tag=$1 src=$2; shift 2
+  local tag=$1 src=$2 archive; shift 2
+  for archive in "$@"; do  # the table is built over several sittings: say what is not there yet
+    [ -f "$archive" ] || { echo "run.sh: $tag skipped: $archive not trained yet"; return 0; }
+  done
   ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --compose_modules "$*" --stage 9 --stop_stage 9
   ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --stage 6 --stop_stage 7
 }
 no_interface=(--ctc_interfaces "" --ctc_targets "")
+# distill <teacher> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond the
+# paper): the teacher's translations of each set become dump/<set>/text_kd, a CTC target.
+distill() {
+  local teacher=$1; shift
+  for set in "$@"; do
+    [ -s "dump/$set/text_kd" ] && continue
+    lego de train_de "$teacher" train_encdec 6-6 "--seed 1" "${no_interface[@]}" --test_sets "$set"
+    cp "exp/$teacher/decode_$set/text" "dump/$set/text_kd.tmp" && mv "dump/$set/text_kd.tmp" "dump/$set/text_kd"
+  done
+}
 m=modules
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
@@ -81,6 +98,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $de_models; do
     case $model in
       legonn_wemb_seed2) lego de train_de de_$model train_legonn_wemb 4-8 "--seed 2" ;;
+      legonn_wemb_kd) distill de_encdec train_de valid_de
+                      lego de train_de de_$model train_legonn_wemb 4-8 "--seed 1" --ctc_targets text_kd ;;
       encdec) lego de train_de de_$model train_encdec 4-8 "--seed 1" "${no_interface[@]}" ;;
       *) lego de train_de de_$model train_$model 4-8 "--seed 1" ;;
     esac
