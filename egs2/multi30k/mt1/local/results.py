@@ -8,6 +8,7 @@ from legonn.recipe.results import (bleu, distinct_hypotheses, environment, fmt, 
 
 DE_MODELS = [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
              ("de_legonn_wemb", "LegoNN WEmb"), ("de_legonn_wemb_seed2", "LegoNN WEmb, seed 2"),
+             ("de_legonn_wemb_kd", "LegoNN WEmb, CTC targets distilled from the enc-dec (beyond the paper)"),
              ("de_legonn_beamconv", "LegoNN BeamConv"), ("de_ctc", "LegoNN encoder only (CTC)"),
              ("de_legonn_nogrounding", "WEmb without CTC grounding / OLC (Table X)")]
 SWAPS = [("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
