@@ -185,7 +185,7 @@ def main():
     espnet, encdec = seconds["ESPnet MT transformer"], seconds["legonn enc-dec"]
     print(f"{args.steps} steps of {sentences / args.steps:.0f} sentences on average (batch_bins "
           f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}")
-    print(f"| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec |")
+    print("| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec |")
     print("|---|---|---|---|---|---|---|")
     for name, model in models.items():
         step = seconds[name] / args.steps

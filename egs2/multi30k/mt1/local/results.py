@@ -3,8 +3,16 @@ Fig. 4), filled from exp/*/decode_*/score*/score.json; n/a = that run has not ha
 import argparse
 from typing import Optional
 
-from legonn.recipe.results import (bleu, distinct_hypotheses, environment, fmt, score, table,
-                                   train_minutes, train_updates)
+from legonn.recipe.results import (
+    bleu,
+    distinct_hypotheses,
+    environment,
+    fmt,
+    score,
+    table,
+    train_minutes,
+    train_updates,
+)
 
 DE_MODELS = [("de_encdec", "Baseline enc-dec"), ("de_encdec_seed2", "Baseline enc-dec, seed 2"),
              ("de_legonn_wemb", "LegoNN WEmb"), ("de_legonn_wemb_seed2", "LegoNN WEmb, seed 2"),
