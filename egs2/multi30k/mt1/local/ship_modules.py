@@ -9,33 +9,29 @@ guards the shipped files) can compose and decode them without training.
 A reference names a composition (shipped module names joined by '+', encoder first) and the
 recipe's decoding of it with the full-precision modules; scores.json gets its BLEU on all test
 sentences and on the first --first of them (what the test re-decodes from the shipped files).
+Each shipped archive carries a model card (README.md) with its experiment's RESULTS.md rows.
 Weights load back into float32 models unchanged in shape: load_state_dict casts them.
 """
 import argparse
-import io
 import json
-import zipfile
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-import torch
-
+from legonn.modelcard import module_card
+from legonn.modules import read_module, write_module
 from legonn.scoring.bleu import corpus_bleu
 from legonn.utils import atomic_path, read_kaldi_text
 
 
-def halve(archive: Path, out: Path) -> None:
-    """The archive with every floating-point tensor of its .pth files in float16."""
-    with zipfile.ZipFile(archive) as source, atomic_path(out) as partial, \
-            zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename.endswith(".pth"):
-                state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-                state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-                buffer = io.BytesIO()
-                torch.save(state, buffer)
-                data = buffer.getvalue()
-            target.writestr(info, data)
+def ship(archive: Path, out: Path, results: Path) -> None:
+    """The module of `archive` with float16 weights and a model card (its RESULTS.md rows)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        module = read_module(archive, tmp)
+        module = replace(module, weights={k: v.half() if v.is_floating_point() else v
+                                          for k, v in module.weights.items()})
+        source = str(archive.parent.parent / "config.yaml")  # exp/<tag>/config.yaml
+        write_module(module, out, source=source, readme=module_card(module, out.stem, source, results))
 
 
 def reference_scores(decode_dir: Path, first: int) -> dict:
@@ -55,13 +51,14 @@ def main():
                         help="ship ARCHIVE as <out_dir>/NAME.zip")
     parser.add_argument("--reference", action="append", default=[], metavar="A+B=DECODE_DIR",
                         help="the recipe's decoding of the composition of shipped modules A, B")
+    parser.add_argument("--results", type=Path, default=Path("RESULTS.md"), help="rows for the model cards")
     parser.add_argument("--first", type=int, default=100, help="sentences the shipped-module test decodes")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for spec in args.module:
         name, _, archive = spec.partition("=")
         out = args.out_dir / f"{name}.zip"
-        halve(Path(archive), out)
+        ship(Path(archive), out, args.results)
         print(f"{archive} -> {out} ({out.stat().st_size / 2**20:.1f} MiB, float16)")
     scores = {}
     for spec in args.reference:
