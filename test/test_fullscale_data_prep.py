@@ -337,16 +337,14 @@ def test_europarl_st_and_tedlium(tmp_path, env):
     assert wav.startswith("sph2pipe -f wav -p -c 1 -t 1.50:3.25 ") and "legacy/dev/sph/BillGates_2010.sph" in wav
 
 
-def test_shared_helpers_are_one_implementation():
-    """The transfer recipes must normalize text identically: their helpers are one file."""
-    canonical = {"text_norm.py": EGS / "europarl_st/asr1/local/text_norm.py",
-                 "asr_data.py": EGS / "europarl_st/asr1/local/asr_data.py",
-                 "prepare_wmt.py": EGS / "wmt14_en_de/mt1/local/prepare_wmt.py"}
-    for recipe in ("wmt14_en_de/mt1", "wmt19_de_en/mt1", "wmt16_ro_en/mt1", "tedlium/asr1", "swbd/asr1"):
-        for name, path in canonical.items():
-            mine = EGS / recipe / "local" / name
-            if mine.exists():
-                assert mine.resolve() == path.resolve(), f"{recipe}/local/{name} is a copy"
+def test_shared_corpus_code_lives_in_the_package():
+    """The transfer recipes must normalize text identically: their shared code is legonn.recipe
+    (text_norm, asr_data, wmt), never a recipe's local/ file linked or copied into another."""
+    shared = {"text_norm.py", "asr_data.py", "prepare_wmt.py"}
+    for local in EGS.glob("*/*/local"):
+        for path in local.iterdir():
+            assert not path.is_symlink(), f"{path} links another recipe's file; use legonn.recipe"
+            assert path.name not in shared, f"{path}: shared corpus code belongs in legonn.recipe"
 
 
 # --- configs ------------------------------------------------------------------

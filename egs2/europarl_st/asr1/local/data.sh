@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Europarl-ST English ASR (paper App. A-B): data/{train,valid,test} with wav.scp (an ffmpeg
 # command cutting the segment out of the talk's m4a, 16 kHz), text (lower-cased, tokenized,
-# punctuation stripped: local/text_norm.py), utt2spk (talk) and phones (g2p_en, 39 phones), and
+# punctuation stripped: legonn/recipe/text_norm.py), utt2spk (talk) and phones (g2p_en, 39 phones), and
 # data/local/phone_inventory (the fixed phone list: the phone interface of stage 2).
 #
 # Expected layout under --data_root (= EUROPARL_ST of db.sh), as in v1.1.tar.gz:

@@ -1,5 +1,5 @@
 """Kaldi-style data dirs for Europarl-ST English ASR (paper App. A-B): transcripts lower-cased,
-tokenized and stripped of punctuation (local/text_norm.py), g2p_en phones as second target.
+tokenized and stripped of punctuation (legonn/recipe/text_norm.py), g2p_en phones as second target.
 
   python local/prepare_europarl.py --root DIR/v1.1 --out data [--pair en] [--ffmpeg ffmpeg]
 
@@ -7,15 +7,12 @@ Reads DIR/en/audios/<talk>.m4a and DIR/en/<pair>/{train,dev,test}/segments.{lst,
 (segments.lst: "<talk> <start> <end>" per line, segments.en: the transcript of that line).
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from asr_data import Utterance, segment_command, time_id, write_data_dir  # noqa: E402
-from text_norm import normalize  # noqa: E402
-
+from legonn.recipe.asr_data import Utterance, segment_command, time_id, write_data_dir
 from legonn.recipe.g2p import Phonemizer  # noqa: E402
+from legonn.recipe.text_norm import normalize
 
 SPLITS = {"train": "train", "valid": "dev", "test": "test"}
 

@@ -16,14 +16,12 @@ wav.scp: sph2pipe cuts each segment out of its conversation side; 8 kHz audio is
 16 kHz with sox as ESPnet's swbd recipe does (--sample_rate 8000 keeps it at 8 kHz).
 """
 import argparse
-import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from asr_data import Utterance, segment_command, time_id, write_data_dir  # noqa: E402
+from legonn.recipe.asr_data import Utterance, segment_command, time_id, write_data_dir
 
 DROP = {"[silence]", "<b_aside>", "<e_aside>", "[noise]", "[laughter]", "[vocalized-noise]"}
 

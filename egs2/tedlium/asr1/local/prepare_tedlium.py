@@ -9,16 +9,13 @@ legacy/{dev,test}/{stm,sph} talks (when legacy/ is absent: --num_valid_talks hel
 and no test set).
 """
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from asr_data import Utterance, segment_command, time_id, write_data_dir  # noqa: E402
-from text_norm import normalize  # noqa: E402
-
+from legonn.recipe.asr_data import Utterance, segment_command, time_id, write_data_dir
 from legonn.recipe.g2p import Phonemizer  # noqa: E402
+from legonn.recipe.text_norm import normalize
 
 NOISE = re.compile(r"^(<[^>]*>|\{[^}]*\}|\[[^\]]*\])$")  # <unk>, {NOISE}, [laughter] ...
 VARIANT = re.compile(r"\(\d+\)$")  # pronunciation variant marks: word(2)

@@ -31,6 +31,6 @@ if [ -z "$data_root" ] || [ ! -d "$data_root" ]; then
   echo "$get" >&2
   exit 1
 fi
-python local/prepare_wmt.py --root "$data_root" --src en --tgt de --norm none \
+python -m legonn.recipe.wmt --root "$data_root" --src en --tgt de --norm none \
   --train_corpora "$train_corpora" --valid "$valid" --test "$test_sets" \
   --ratio "$ratio" --max_len "$max_len" --max_train "$max_train" --out data --get_help "$get"

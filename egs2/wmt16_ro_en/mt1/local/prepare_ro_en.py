@@ -6,14 +6,12 @@ with the WMT19 De-En text on plain tokens. The text is not tokenized again.
   python local/prepare_ro_en.py --root DIR --out data [--ratio 1.5 --max_len 80]
 """
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import text_norm  # noqa: E402
-from prepare_wmt import DataDir, best, file_index, keep_pair, open_text  # noqa: E402
+from legonn.recipe import text_norm
+from legonn.recipe.wmt import DataDir, best, file_index, keep_pair, open_text
 
 SPLITS = {"train": "corpus", "valid": "dev", "test": "test"}  # our set: Lee et al.'s file stem
 BPE_JOINT = re.compile(r"@@( |$)")

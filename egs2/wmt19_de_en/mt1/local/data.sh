@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WMT19 De->En minus ParaCrawl (paper App. A): lower-cased and tokenized (local/text_norm.py,
+# WMT19 De->En minus ParaCrawl (paper App. A): lower-cased and tokenized (legonn/recipe/text_norm.py,
 # our Moses-like tokenizer; sacremoses is not used), training pairs cleaned with length ratio 1.5
 # and at most 80 tokens per side (as for Lee et al.'s Ro-En data):
 #   data/{train,valid,test}           for the Ro-En transfer (joint 41K BPE with WMT16 Ro-En)
@@ -31,6 +31,6 @@ if [ -z "$data_root" ] || [ ! -d "$data_root" ]; then
   echo "$get" >&2
   exit 1
 fi
-python local/prepare_wmt.py --root "$data_root" --src de --tgt en --norm lc_tok --nopunct \
+python -m legonn.recipe.wmt --root "$data_root" --src de --tgt en --norm lc_tok --nopunct \
   --train_corpora "$train_corpora" --valid "$valid" --test "$test_sets" \
   --ratio "$ratio" --max_len "$max_len" --max_train "$max_train" --out data --get_help "$get"

@@ -14,7 +14,7 @@ e.g. training/, dev/, test-full/, sgm/, can be kept as they are):
 Training pairs are cleaned like Moses' clean-corpus-n.perl: pairs with an empty side, a side
 longer than --max_len tokens, or a token-length ratio above --ratio are dropped.
 
-  python local/prepare_wmt.py --root DIR --src en --tgt de --train_corpora "A B" \
+  python -m legonn.recipe.wmt --root DIR --src en --tgt de --train_corpora "A B" \
       --valid newstest2013 --test "newstest2014 newstest2015" --out data [--norm lc_tok]
 """
 import argparse
@@ -25,7 +25,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # text_norm.py sits beside us
+from legonn.recipe import text_norm
 
 SEG = re.compile(r'<seg\b[^>]*?\bid\s*=\s*"?([^">\s]*)"?[^>]*>(.*?)</seg>', re.S | re.I)
 DOC = re.compile(r'<doc\b([^>]*)>(.*?)</doc>', re.S | re.I)
@@ -140,8 +140,6 @@ def read_xml(path: Path, src, tgt):
 
 
 def make_normalizer(norm: str, src: str, tgt: str):
-    import text_norm
-
     if norm == "none":
         return lambda a, b: (text_norm.clean(a), text_norm.clean(b))
     if norm == "lc_tok":
@@ -219,7 +217,6 @@ def main(argv=None):
     if args.nopunct and args.norm != "lc_tok":
         sys.exit("prepare_wmt.py: --nopunct needs --norm lc_tok")
     normalize = make_normalizer(args.norm, args.src, args.tgt)
-    import text_norm
 
     def variants(a, b):
         a, b = normalize(a, b)

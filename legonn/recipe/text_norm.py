@@ -13,7 +13,7 @@ trained on one can read the other's vocabulary.
                   [+ strip punctuation (App. A-B, ASR-style text of Europarl, TED-LIUM and
                   the De-En data of the ASR transfer)].
 
-Also a command line: python local/text_norm.py --lang en [--strip_punct] < in > out
+Also a command line: python -m legonn.recipe.text_norm --lang en [--strip_punct] < in > out
 """
 import html
 import re

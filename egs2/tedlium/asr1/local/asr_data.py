@@ -1,1 +1,0 @@
-../../../europarl_st/asr1/local/asr_data.py

@@ -1,1 +1,0 @@
-../../../wmt14_en_de/mt1/local/prepare_wmt.py
