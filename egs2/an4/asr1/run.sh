@@ -52,16 +52,10 @@ common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid -
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
         --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")
-
-# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
-  # Absolute feature statistics: export_modules (stage 8) copies them from another directory.
-  local stats=$PWD/exp/$tag/stats/train/feats_stats.npz
-  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" \
-    --train_args "$train_args --seed $seed --normalize_stats $stats" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
+. utils/experiments.sh   # lego_train (egs2/TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$train_args
+# Every model: seed 1, absolute feature statistics (module export copies them from elsewhere).
+one=(--seed 1 --abs_stats)
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
@@ -74,11 +68,11 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
-      encdec) lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets "" ;;
-      ctc) lego ctc train_ctc 4-8 1 --inference_model valid.loss.ave.pth ;;
-      phone_ctc) lego phone_ctc train_ctc 4-8 1 --inference_model valid.loss.ave.pth \
+      encdec) lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" ;;
+      ctc) lego_train "${one[@]}" ctc train_ctc 4-8 --inference_model valid.loss.ave.pth ;;
+      phone_ctc) lego_train "${one[@]}" phone_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth \
                    --ctc_interfaces phone --ctc_targets phones --output_interface phone ;;
-      *) lego "$model" "train_$model" 4-8 1 ;;
+      *) lego_train "${one[@]}" "$model" "train_$model" 4-8 ;;
     esac
   done
 fi

@@ -31,64 +31,38 @@ common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --va
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 two=(--ctc_interfaces "phones en_epted2000" --ctc_targets "phones text" --output_interface en_epted2000)
 ted=$tedlium/exp/ted_phone_ctc/modules
-
-# lego <tag> <config> <stages> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3; shift 3
-  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" --train_args "$dist --seed 1" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
-# compose <tag> <archives...> [-- legonn.sh options]: modules composed, decoded, scored
-compose() {
-  local tag=$1 modules=(); shift
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1"); shift; done
-  [ $# -gt 0 ] && shift
-  ./legonn.sh "${common[@]}" "$@" --tag "$tag" --compose_modules "${modules[*]}" \
-    --finetune_config conf/finetune.yaml --stage 9 --stop_stage 9
-  ./legonn.sh "${common[@]}" "$@" --tag "$tag" --stage 6 --stop_stage 7
-}
-# finetune <composed tag> [legonn.sh options]: Table VI
-finetune() {
-  local name=$1; shift
-  ./legonn.sh "${common[@]}" "$@" --tag "finetune_$name" --train_config "exp/$name/finetune.yaml" \
-    --init_param "exp/$name/model.pth" --train_args "$dist" --inference_model valid.loss.best.pth \
-    --stage 4 --stop_stage 7
-}
-# The dump keeps only the standard data files: carry the phone targets over (same ids).
-carry_phones() {
-  for set in train valid test; do
-    awk 'NR == FNR { keep[$1]; next } $1 in keep' "dump/$set/text" "data/$set/phones" > "dump/$set/phones"
-  done
-}
+. utils/experiments.sh   # lego_train, lego_compose, lego_finetune, lego_carry (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
+ft=(--finetune_config conf/finetune.yaml)   # every composition can be fine-tuned (stage 5)
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 3 \
     --interfaces "en_ep2000=bpe:2000:data/train/text phones=phone:0:data/local/phone_inventory"
-  carry_phones
+  lego_carry phones train valid test   # the phone targets (the dump keeps only standard files)
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego ep_encdec train_encdec 4-7 --ctc_interfaces "" --ctc_targets ""
-  lego ep_ctc train_ctc 4-8
+  lego_train --seed 1 ep_encdec train_encdec 4-7 --ctc_interfaces "" --ctc_targets ""
+  lego_train --seed 1 ep_ctc train_ctc 4-8
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   for ingestor in wemb beamconv; do
-    compose "ep_ctc+deen_$ingestor" exp/ep_ctc/modules/encoder0.zip \
+    lego_compose "${ft[@]}" "ep_ctc+deen_$ingestor" exp/ep_ctc/modules/encoder0.zip \
       "$de_en/exp/deen_ep2000_legonn_$ingestor/modules/decoder.zip"
   done
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   ./legonn.sh --interfaces "en_epted2000=copy:$tedlium/data/interfaces/en_epted2000" --stage 2 --stop_stage 2
-  lego ep_phone_ctc train_phone_ctc 4-8 "${two[@]}"
-  compose ted_phone+ted_pron "$ted/encoder0.zip" "$ted/middle1.zip" -- "${two[@]}"
-  compose ep_phone+ted_pron exp/ep_phone_ctc/modules/encoder0.zip "$ted/middle1.zip" -- "${two[@]}"
-  compose ep_phone+ted_pron+deen_wemb exp/ep_phone_ctc/modules/encoder0.zip "$ted/middle1.zip" \
+  lego_train --seed 1 ep_phone_ctc train_phone_ctc 4-8 "${two[@]}"
+  lego_compose "${ft[@]}" ted_phone+ted_pron "$ted/encoder0.zip" "$ted/middle1.zip" -- "${two[@]}"
+  lego_compose "${ft[@]}" ep_phone+ted_pron exp/ep_phone_ctc/modules/encoder0.zip "$ted/middle1.zip" -- "${two[@]}"
+  lego_compose "${ft[@]}" ep_phone+ted_pron+deen_wemb exp/ep_phone_ctc/modules/encoder0.zip "$ted/middle1.zip" \
     "$de_en/exp/deen_epted2000_legonn_wemb/modules/decoder.zip" -- "${two[@]}"
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  finetune ep_ctc+deen_wemb
-  finetune ep_phone+ted_pron+deen_wemb "${two[@]}"
+  lego_finetune ep_ctc+deen_wemb --inference_model valid.loss.best.pth
+  lego_finetune ep_phone+ted_pron+deen_wemb "${two[@]}" --inference_model valid.loss.best.pth
 fi

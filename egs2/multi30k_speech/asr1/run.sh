@@ -79,35 +79,10 @@ common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid -
         --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")
 three=(--ctc_interfaces "phone en" --ctc_targets "phones text")
-
-# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
-  # Absolute feature statistics: export_modules (stage 8) copies them from another directory.
-  local stats=$PWD/exp/$tag/stats/train/feats_stats.npz extra="" file=conf/$config.yaml
-  [ "$config" = train_legonn_3module ] && extra=$three_module_args
-  [ -f "exp/conf/$config.yaml" ] && file=exp/conf/$config.yaml
-  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "$file" \
-    --train_args "$train_args --seed $seed --normalize_stats $stats $extra" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
-# compose <tag> <archives...> [--finetune_config F] [-- legonn.sh options]: a model built from
-# modules, decoded and scored, no training
-compose() {
-  local tag=$1; shift; local archives=()
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do archives+=("$1"); shift; done
-  [ $# -gt 0 ] && shift
-  compose_modules "$tag" "${archives[@]}"
-  ./legonn.sh "${common[@]}" --tag "$tag" --stage 6 --stop_stage 7 "$@"
-}
-# compose_modules <tag> <archives...> [--finetune_config FILE]: legonn.sh stage 9, but with an
-# absolute --out_dir: legonn.modules.read_module joins the unpack dir to the paths espnet's
-# unpack already prefixed with it, which breaks for the relative exp/<tag> of stage 9.
-compose_modules() {
-  local tag=$1; shift
-  echo "[run.sh] compose $* -> exp/$tag"
-  python -m legonn.bin.compose --out_dir "$PWD/exp/$tag" --modules "$@"
-}
+. utils/experiments.sh   # lego_train, lego_compose, lego_finetune (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$train_args
+# Every speech model: seed 1, absolute feature statistics (module export copies them from elsewhere).
+one=(--seed 1 --abs_stats --train_args "")
 need_mt() {  # need_mt <file> <mt stage>
   if [ ! -e "$1" ]; then
     local how="$mt_dir/../run.sh --mini true"; [ "$mini" = true ] || how="$mt_dir/run.sh"
@@ -128,8 +103,8 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
-      encdec) lego encdec train_encdec 4-8 1 --ctc_interfaces "" --ctc_targets "" ;;
-      phone_ctc) lego phone_ctc train_phone_ctc 4-8 1 --ctc_interfaces phone --ctc_targets phones \
+      encdec) lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" ;;
+      phone_ctc) lego_train "${one[@]}" phone_ctc train_phone_ctc 4-8 --ctc_interfaces phone --ctc_targets phones \
                    --output_interface phone --inference_model valid.loss.ave.pth ;;
       legonn_3module)
         # Work-around: legonn.sh hands two or more interfaces to the trainer as "[a, b]" unquoted, which
@@ -139,8 +114,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
           echo "interfaces: [data/interfaces/phone/interface.yaml, data/interfaces/en/interface.yaml]"
           echo "ctc_targets: [phones, text]"
           echo "output_interface: data/interfaces/en/interface.yaml"; } > exp/conf/train_legonn_3module.yaml
-        lego legonn_3module train_legonn_3module 4-8 1 "${three[@]}" ;;
-      *) lego "$model" "train_$model" 4-8 1 ;;
+        lego_train "${one[@]}" --train_args "$three_module_args" legonn_3module exp/conf/train_legonn_3module.yaml 4-8 \
+          "${three[@]}" ;;
+      *) lego_train "${one[@]}" "$model" "train_$model" 4-8 ;;
     esac
   done
 fi
@@ -148,16 +124,15 @@ fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   need_mt "$mt_decoder" 2
   composed=transfer_legonn_wemb+mt
-  compose "$composed" "exp/legonn_wemb/$m/encoder0.zip" "$mt_decoder" --finetune_config conf/finetune.yaml --
-  ./legonn.sh "${common[@]}" --tag "finetune_$composed" --train_config "exp/$composed/finetune.yaml" \
-    --init_param "exp/$composed/model.pth" --train_args "$finetune_args" --stage 4 --stop_stage 7
+  lego_compose --finetune_config conf/finetune.yaml "$composed" "exp/legonn_wemb/$m/encoder0.zip" "$mt_decoder"
+  lego_train_args=$finetune_args lego_finetune "$composed"
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   need_mt "$mt_decoder" 2
-  compose compose3_phone_ctc+legonn_3module+mt "exp/phone_ctc/$m/encoder0.zip" \
+  lego_compose compose3_phone_ctc+legonn_3module+mt "exp/phone_ctc/$m/encoder0.zip" \
     "exp/legonn_3module/$m/middle1.zip" "$mt_decoder" -- "${three[@]}"
-  compose compose3_legonn_3module+mt "exp/legonn_3module/$m/encoder0.zip" \
+  lego_compose compose3_legonn_3module+mt "exp/legonn_3module/$m/encoder0.zip" \
     "exp/legonn_3module/$m/middle1.zip" "$mt_decoder" -- "${three[@]}"
 fi
 
@@ -165,10 +140,11 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   python local/prepare_text.py --data_root "$data_root" --num_text "$num_text"
   text=(--task mt --input_interface phone --train_set text_train --valid_set text_valid --test_sets text_test)
   ./legonn.sh "${common[@]}" "${text[@]}" --stage 3 --stop_stage 3
-  ./legonn.sh "${common[@]}" "${text[@]}" --tag pron_text --train_config conf/train_pron_text.yaml \
-    --train_args "--seed 1 $pron_args" --inference_model valid.loss.ave.pth --stage 4 --stop_stage 8
+  # (trainer options: "--seed 1 $pron_args", none of the speech models')
+  lego_train_args="--seed 1" lego_train --train_args "$pron_args" pron_text train_pron_text 4-8 "${text[@]}" \
+    --inference_model valid.loss.ave.pth
   need_mt "$mt_decoder" 2
-  compose compose3_phone_ctc+pron_text+mt "exp/phone_ctc/$m/encoder0.zip" \
+  lego_compose compose3_phone_ctc+pron_text+mt "exp/phone_ctc/$m/encoder0.zip" \
     "exp/pron_text/$m/middle0.zip" "$mt_decoder" -- "${three[@]}"
 fi
 

@@ -26,20 +26,11 @@ common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --va
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 no_interface=(--ctc_interfaces "" --ctc_targets "")
-
-# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
-  ./legonn.sh "${common[@]}" --tag "${tag}_sp$units" --train_config "conf/$config.yaml" \
-    --train_args "$dist --seed $seed" --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
+. utils/experiments.sh   # lego_train, lego_compose (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
+# Every experiment is named after its interface: exp/<model>_sp$units.
 # swap <encoder model> <decoder model>: their modules composed, decoded and scored, no training
-swap() {
-  local tag="swap_$1+${2}_sp$units"
-  local modules="exp/$1_sp$units/modules/encoder0.zip exp/$2_sp$units/modules/decoder.zip"
-  ./legonn.sh "${common[@]}" --tag "$tag" --compose_modules "$modules" --stage 9 --stop_stage 9
-  ./legonn.sh "${common[@]}" --tag "$tag" --stage 6 --stop_stage 7
-}
+swap() { lego_compose "swap_$1+${2}_sp$units" "exp/$1_sp$units/modules/encoder0.zip" "exp/$2_sp$units/modules/decoder.zip"; }
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --test_sets "eval2000 $tests" --stage 1 --stop_stage 3 \
@@ -52,11 +43,11 @@ fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in legonn_wemb legonn_beamconv ctc; do
-    lego "$model" "train_$model" 4-8 1
+    lego_train --seed 1 "${model}_sp$units" "train_$model" 4-8
   done
-  lego legonn_wemb_seed2 train_legonn_wemb 4-8 2
-  lego encdec train_encdec 4-8 1 "${no_interface[@]}"
-  lego encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
+  lego_train --seed 2 "legonn_wemb_seed2_sp$units" train_legonn_wemb 4-8
+  lego_train --seed 1 "encdec_sp$units" train_encdec 4-8 "${no_interface[@]}"
+  lego_train --seed 2 "encdec_seed2_sp$units" train_encdec 4-8 "${no_interface[@]}"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -70,8 +61,8 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   for pct in 10 30; do
     # The paper drops the OLC here (same dataset, same lengths); ours keeps it so the encoder's
     # output lengths are exactly those the full-data decoders were trained on.
-    lego "ctc_${pct}pct" train_ctc 4-8 1 --train_set "train_${pct}pct"
-    lego "encdec_${pct}pct" train_encdec 4-7 1 --train_set "train_${pct}pct" "${no_interface[@]}"
+    lego_train --seed 1 "ctc_${pct}pct_sp$units" train_ctc 4-8 --train_set "train_${pct}pct"
+    lego_train --seed 1 "encdec_${pct}pct_sp$units" train_encdec 4-7 --train_set "train_${pct}pct" "${no_interface[@]}"
     swap "ctc_${pct}pct" legonn_wemb; swap "ctc_${pct}pct" legonn_beamconv
   done
 fi

@@ -24,17 +24,15 @@ common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --va
         --ctc_targets "phones text" --output_interface en_epted2000)
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
+. utils/experiments.sh   # lego_train, lego_carry (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 3 --interfaces \
     "en_epted2000=bpe:2000:data/train/text,$europarl/data/train/text phones=copy:$europarl/data/interfaces/phones"
-  # The dump keeps only the standard data files: carry the phone targets over (same ids).
-  for set in train valid test; do
-    awk 'NR == FNR { keep[$1]; next } $1 in keep' "dump/$set/text" "data/$set/phones" > "dump/$set/phones"
-  done
+  lego_carry phones train valid test   # the phone targets (the dump keeps only standard files)
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  ./legonn.sh "${common[@]}" --tag ted_phone_ctc --train_config conf/train_phone_ctc.yaml \
-    --train_args "$dist --seed 1" --stage 4 --stop_stage 8
+  lego_train --seed 1 ted_phone_ctc train_phone_ctc 4-8
 fi

@@ -25,18 +25,10 @@ common=(--ngpu "$ngpu" --nj "$nj" --train_set train --valid_set valid --test_set
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 
-# lego <tag> <config> <stages> <seed> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3 seed=$4; shift 4
-  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" --train_args "$dist --seed $seed" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
+. utils/experiments.sh   # lego_train, lego_compose (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
 # swap <encoder model> <decoder model>: their modules composed, decoded and scored, no training
-swap() {
-  local tag="swap_$1+$2" modules="exp/$1/modules/encoder0.zip exp/$2/modules/decoder.zip"
-  ./legonn.sh "${common[@]}" --tag "$tag" --compose_modules "$modules" --stage 9 --stop_stage 9
-  ./legonn.sh "${common[@]}" --tag "$tag" --stage 6 --stop_stage 7
-}
+swap() { lego_compose "swap_$1+$2" "exp/$1/modules/encoder0.zip" "exp/$2/modules/decoder.zip"; }
 no_interface=(--ctc_interfaces "" --ctc_targets "")
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
@@ -45,14 +37,14 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego legonn_wemb train_legonn_wemb 4-8 1
-  lego legonn_beamconv train_legonn_beamconv 4-8 1
-  lego ctc train_ctc 4-8 1 --inference_model valid.loss.ave.pth   # no decoder: no accuracy
-  lego legonn_wemb_seed2 train_legonn_wemb 4-8 2
-  lego legonn_nogrounding train_legonn_nogrounding 4-8 1
-  lego legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 2
-  lego encdec train_encdec 4-8 1 "${no_interface[@]}"
-  lego encdec_seed2 train_encdec 4-8 2 "${no_interface[@]}"
+  lego_train --seed 1 legonn_wemb train_legonn_wemb 4-8
+  lego_train --seed 1 legonn_beamconv train_legonn_beamconv 4-8
+  lego_train --seed 1 ctc train_ctc 4-8 --inference_model valid.loss.ave.pth   # no decoder: no accuracy
+  lego_train --seed 2 legonn_wemb_seed2 train_legonn_wemb 4-8
+  lego_train --seed 1 legonn_nogrounding train_legonn_nogrounding 4-8
+  lego_train --seed 2 legonn_nogrounding_seed2 train_legonn_nogrounding 4-8
+  lego_train --seed 1 encdec train_encdec 4-8 "${no_interface[@]}"
+  lego_train --seed 2 encdec_seed2 train_encdec 4-8 "${no_interface[@]}"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then

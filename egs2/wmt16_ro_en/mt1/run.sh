@@ -25,20 +25,8 @@ common=(--ngpu "$ngpu" --nj "$nj" --train_set train --valid_set valid --test_set
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 encoder=exp/roen_ctc/modules/encoder0.zip
-
-# lego <tag> <config> <stages> [legonn.sh options]: one experiment
-lego() {
-  local tag=$1 config=$2 stages=$3; shift 3
-  ./legonn.sh "${common[@]}" --tag "$tag" --train_config "conf/$config.yaml" --train_args "$dist --seed 1" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
-# compose <tag> <archives...>: a model built from modules, decoded and scored, no training
-compose() {
-  local tag=$1; shift
-  ./legonn.sh "${common[@]}" --tag "$tag" --compose_modules "$*" --finetune_config conf/finetune.yaml \
-    --stage 9 --stop_stage 9
-  ./legonn.sh "${common[@]}" --tag "$tag" --stage 6 --stop_stage 7
-}
+. utils/experiments.sh   # lego_train, lego_compose, lego_finetune (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1
@@ -48,19 +36,17 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  lego roen_encdec train_encdec 4-7 --ctc_interfaces "" --ctc_targets ""
-  lego roen_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth
+  lego_train --seed 1 roen_encdec train_encdec 4-7 --ctc_interfaces "" --ctc_targets ""
+  lego_train --seed 1 roen_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   for ingestor in wemb beamconv; do
-    compose "roen_ctc+deen_$ingestor" "$encoder" "$de_en/exp/deen_joint41k_legonn_$ingestor/modules/decoder.zip"
+    lego_compose --finetune_config conf/finetune.yaml "roen_ctc+deen_$ingestor" "$encoder" \
+      "$de_en/exp/deen_joint41k_legonn_$ingestor/modules/decoder.zip"
   done
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  composed=exp/roen_ctc+deen_wemb
-  ./legonn.sh "${common[@]}" --tag "finetune_roen_ctc+deen_wemb" --train_config "$composed/finetune.yaml" \
-    --init_param "$composed/model.pth" --train_args "$dist" --inference_model valid.loss.best.pth \
-    --stage 4 --stop_stage 7
+  lego_finetune roen_ctc+deen_wemb --inference_model valid.loss.best.pth
 fi

@@ -29,13 +29,11 @@ common=(--ngpu "$ngpu" --nj "$nj" --metric bleu --max_len 250 --input_interface 
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 
-# lego <tag> <config> <data suffix: "" or _nopunct> <English interface>: train, decode, export
-lego() {
-  local tag=$1 config=$2 sets=$3 english=$4
-  ./legonn.sh "${common[@]}" --train_set "train$sets" --valid_set "valid$sets" --test_sets "test$sets" \
-    --ctc_interfaces "$english" --output_interface "$english" --tag "$tag" \
-    --train_config "conf/$config.yaml" --train_args "$dist --seed 1" --stage 4 --stop_stage 8
-}
+. utils/experiments.sh   # lego_train (../../TEMPLATE/legonn1/README.md)
+lego_common=("${common[@]}") lego_train_args=$dist
+# set_up <data suffix: "" or _nopunct> <English interface>: the sets and interface of the next models
+set_up() { lego_common=("${common[@]}" --train_set "train$1" --valid_set "valid$1" --test_sets "test$1"
+                        --ctc_interfaces "$2" --output_interface "$2"); }
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --train_set train --valid_set valid \
@@ -45,17 +43,20 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   joint=data/train/src_text,data/train/text,$ro_en/data/train/src_text,$ro_en/data/train/text
   ./legonn.sh --interfaces "joint41k=bpe:$joint_size:$joint" --stage 2 --stop_stage 2
-  lego deen_joint41k_legonn_wemb train_legonn_wemb "" joint41k
-  lego deen_joint41k_legonn_beamconv train_legonn_beamconv "" joint41k
+  set_up "" joint41k
+  lego_train --seed 1 deen_joint41k_legonn_wemb train_legonn_wemb 4-8
+  lego_train --seed 1 deen_joint41k_legonn_beamconv train_legonn_beamconv 4-8
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   ./legonn.sh --interfaces "en_ep2000=copy:$europarl/data/interfaces/en_ep2000" --stage 2 --stop_stage 2
-  lego deen_ep2000_legonn_wemb train_legonn_wemb _nopunct en_ep2000
-  lego deen_ep2000_legonn_beamconv train_legonn_beamconv _nopunct en_ep2000
+  set_up _nopunct en_ep2000
+  lego_train --seed 1 deen_ep2000_legonn_wemb train_legonn_wemb 4-8
+  lego_train --seed 1 deen_ep2000_legonn_beamconv train_legonn_beamconv 4-8
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   ./legonn.sh --interfaces "en_epted2000=copy:$tedlium/data/interfaces/en_epted2000" --stage 2 --stop_stage 2
-  lego deen_epted2000_legonn_wemb train_legonn_wemb _nopunct en_epted2000
+  set_up _nopunct en_epted2000
+  lego_train --seed 1 deen_epted2000_legonn_wemb train_legonn_wemb 4-8
 fi

@@ -3,11 +3,8 @@ paper's Table II, plus the encoder-only error rate at each module interface (gre
 exp/*/decode_test/score*/score.json (n/a = that run did not happen); --inference_tag TAG reads
 another search's decodings (exp/*/decode_test_TAG/). The search column names the search used."""
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import (  # noqa: E402
+from legonn.recipe.results import (
     error_rate,
     fmt,
     legonn_commit,

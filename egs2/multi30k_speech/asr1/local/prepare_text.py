@@ -13,12 +13,11 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from prepare_speech import read_lines  # noqa: E402
+from prepare_speech import read_lines  # local/, beside this script
 
-from legonn.progress import progress  # noqa: E402
-from legonn.recipe.data_dir import write_lines  # noqa: E402
-from legonn.recipe.g2p import Phonemizer  # noqa: E402
+from legonn.progress import progress
+from legonn.recipe.data_dir import write_lines
+from legonn.recipe.g2p import Phonemizer
 
 
 def main():

@@ -9,13 +9,10 @@ WER is on the raw captions (case and punctuation count, as the MT decoder writes
 import argparse
 import os
 import re
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
-from legonn.recipe.results import error_rate, fmt, legonn_commit, score, search_used, table, train_minutes  # noqa: E402
-from legonn.scoring import read_kaldi_text  # noqa: E402
-from legonn.scoring.wer import error_rate as compute_error_rate  # noqa: E402
+from legonn.recipe.results import error_rate, fmt, legonn_commit, score, search_used, table, train_minutes
+from legonn.scoring import read_kaldi_text
+from legonn.scoring.wer import error_rate as compute_error_rate
 
 PUNCTUATION = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
 

@@ -1,0 +1,67 @@
+"""egs2/TEMPLATE/legonn1/utils/experiments.sh, the helper every run.sh sources: the legonn.sh
+calls its steps make (a stub legonn.sh records them), the trainer options in the exact form
+legonn.sh's "finished training is kept" check compares, and the skip of a composition whose
+archives are not trained yet."""
+import shlex
+import subprocess
+from pathlib import Path
+
+HELPER = Path(__file__).resolve().parents[1] / "egs2/TEMPLATE/legonn1/utils/experiments.sh"
+
+
+def calls(tmp_path: Path, script: str):
+    (tmp_path / "legonn.sh").write_text('#!/usr/bin/env bash\nprintf "%q " "$@" >> calls; echo >> calls\n')
+    (tmp_path / "legonn.sh").chmod(0o755)
+    out = subprocess.run(["bash", "-c", f"set -euo pipefail; . {HELPER}\n{script}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    return [shlex.split(line) for line in lines], out.stdout
+
+
+def option(call, name):
+    return call[len(call) - 1 - call[::-1].index(name) + 1]
+
+
+def test_lego_train(tmp_path):
+    (made,), _ = calls(tmp_path, 'lego_common=(--task asr --nj 2) lego_train_args="--batch_bins 9"\n'
+                       'lego_train --seed 2 --abs_stats --train_args "--max_epoch 3" wemb train_wemb 4-8 --nj 1')
+    assert made[:2] == ["--task", "asr"] and made[-2:] == ["--nj", "1"]
+    assert option(made, "--tag") == "wemb" and option(made, "--train_config") == "conf/train_wemb.yaml"
+    assert option(made, "--train_args") == (f"--batch_bins 9 --seed 2 --normalize_stats "
+                                            f"{tmp_path}/exp/wemb/stats/train/feats_stats.npz --max_epoch 3")
+    assert (option(made, "--stage"), option(made, "--stop_stage")) == ("4", "8")
+    (decode,), _ = calls(tmp_path, "rm calls; lego_train x exp/y/config.yaml 6")
+    assert option(decode, "--train_config") == "exp/y/config.yaml" and option(decode, "--train_args") == ""
+    assert (option(decode, "--stage"), option(decode, "--stop_stage")) == ("6", "6")
+
+
+def test_lego_finetune(tmp_path):
+    (made,), _ = calls(tmp_path, 'lego_train_args="--ddp"; lego_finetune c+d --inference_model best.pth')
+    assert option(made, "--tag") == "finetune_c+d" and option(made, "--train_config") == "exp/c+d/finetune.yaml"
+    assert option(made, "--init_param") == "exp/c+d/model.pth" and option(made, "--train_args") == "--ddp"
+    assert option(made, "--inference_model") == "best.pth" and option(made, "--stop_stage") == "7"
+
+
+def test_lego_compose(tmp_path):
+    (compose, decode), _ = calls(tmp_path, "lego_common=(--nj 2)\n"
+                                 "lego_compose --finetune_config f.yaml c a.zip b.zip -- --test_sets t")
+    assert option(compose, "--compose_modules") == "a.zip b.zip" and option(compose, "--finetune_config") == "f.yaml"
+    assert option(compose, "--stage") == "9" and option(compose, "--test_sets") == "t"
+    assert option(decode, "--tag") == "c" and (option(decode, "--stage"), option(decode, "--stop_stage")) == ("6", "7")
+    assert "--compose_modules" not in decode and option(decode, "--test_sets") == "t"
+    (tmp_path / "calls").unlink()
+    made, stdout = calls(tmp_path, "touch a.zip\nlego_compose --if_trained c a.zip b.zip\n"
+                         "lego_compose --if_trained --compose_only d a.zip")
+    assert stdout == "run.sh: c skipped: b.zip not trained yet\n"
+    assert len(made) == 1 and option(made[0], "--tag") == "d" and option(made[0], "--stage") == "9"
+
+
+def test_lego_carry(tmp_path):
+    for s in ("train", "test"):
+        (tmp_path / "dump" / s).mkdir(parents=True)
+        (tmp_path / "data" / s).mkdir(parents=True)
+        (tmp_path / "dump" / s / "text").write_text("u2 b\n")
+        (tmp_path / "data" / s / "phones").write_text("u1 P\nu2 Q R\n")
+    calls(tmp_path, "lego_carry phones train test")
+    assert (tmp_path / "dump/test/phones").read_text() == "u2 Q R\n"
