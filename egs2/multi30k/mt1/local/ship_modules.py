@@ -18,8 +18,11 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
+
 from legonn.modelcard import module_card
 from legonn.modules import read_module, write_module
+from legonn.recipe.results import fmt, table, train_minutes, train_updates
 from legonn.scoring.bleu import corpus_bleu
 from legonn.utils import atomic_path, read_kaldi_text
 
@@ -44,6 +47,37 @@ def reference_scores(decode_dir: Path, first: int) -> dict:
             f"bleu_first_{first}": round(score(sorted(head)), 2), "first_ids": [ids[0], ids[len(head) - 1]]}
 
 
+def readme(shipped: dict, scores: dict, first: int) -> str:
+    """pretrained/README.md: what each archive is, how it was trained, what it scores."""
+    rows = []
+    for name, (archive, out) in shipped.items():
+        experiment = archive.parent.parent  # exp/<tag>/modules/<module>.zip
+        config = yaml.safe_load((experiment / "config.yaml").read_text())["config"]
+        rows.append([f"`{name}.zip`", f"`{archive.stem}` of `{experiment.name}`", f"`{config}`",
+                     train_updates(experiment.parent, experiment.name) or "n/a",
+                     fmt(train_minutes(experiment.parent, experiment.name)), f"{out.stat().st_size / 2**20:.1f}"])
+    score_rows = [[" + ".join(f"`{m}`" for m in composition.split("+")), f"`{s['decode_dir']}`",
+                   f"{s['bleu']:.1f} ({s['sentences']})", f"{s[f'bleu_first_{first}']:.1f}"]
+                  for composition, s in scores.items()]
+    return "\n".join([
+        "# Shipped LegoNN modules (Multi30k)", "",
+        "Written by `local/ship_modules.py` (stage 8 of `run.sh`) from the recipe's own trainings: "
+        "module archives with float16 weights (they load into float32 models) and a model card "
+        "(README.md inside each archive). Compose them with no training:", "",
+        "```bash",
+        "python -m legonn.bin.translate --modules pretrained/fr_en_ctc_encoder.zip "
+        "pretrained/de_en_wemb_decoder.zip < french_sentences.txt",
+        "./run.sh --stage 1 --stop_stage 1 && ./run.sh --stage 9 --stop_stage 9   # decode and score test_de, test_fr",
+        "```", "",
+        "## Archives", "",
+        table(["archive", "module of", "config", "epochs / updates", "train min", "MiB"], rows), "",
+        "## Scores", "",
+        f"sacreBLEU (13a) on test_2016_flickr, from the recipe's decoding with the float32 modules "
+        f"(beam 5, length penalty 0.6); the first {first} sentences are what "
+        "`test/test_pretrained_modules.py` decodes again from these files (within 1 BLEU).", "",
+        table(["composition", "recipe decoding", "BLEU (sentences)", f"BLEU, first {first}"], score_rows), ""])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out_dir", type=Path, required=True)
@@ -55,12 +89,13 @@ def main():
     parser.add_argument("--first", type=int, default=100, help="sentences the shipped-module test decodes")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    shipped, scores = {}, {}  # name -> (trained archive, shipped archive); composition -> scores
     for spec in args.module:
         name, _, archive = spec.partition("=")
         out = args.out_dir / f"{name}.zip"
         ship(Path(archive), out, args.results)
+        shipped[name] = (Path(archive), out)
         print(f"{archive} -> {out} ({out.stat().st_size / 2**20:.1f} MiB, float16)")
-    scores = {}
     for spec in args.reference:
         composition, _, decode_dir = spec.partition("=")
         missing = [m for m in composition.split("+") if not (args.out_dir / f"{m}.zip").is_file()]
@@ -70,6 +105,8 @@ def main():
         print(f"{composition}: {scores[composition]}")
     with atomic_path(args.out_dir / "scores.json") as partial:
         partial.write_text(json.dumps(scores, indent=2) + "\n")
+    with atomic_path(args.out_dir / "README.md") as partial:
+        partial.write_text(readme(shipped, scores, args.first), encoding="utf-8")
 
 
 if __name__ == "__main__":
