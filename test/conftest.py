@@ -26,3 +26,12 @@ os.environ.update(_activated_environment())
 def _deterministic():
     torch.manual_seed(0)
     torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def fault_toy(tmp_path_factory):
+    """The toy recipe every case of test/test_faults_*.py runs in, built once a session (the
+    faults table is written when the session ends); see test/faults_common.py."""
+    from test.faults_common import toy_session
+
+    yield from toy_session(tmp_path_factory)
