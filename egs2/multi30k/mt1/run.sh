@@ -50,33 +50,19 @@ fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
 low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
-common=(--nj "$nj" --ngpu "$ngpu" --test_sets "test_@" --valid_set "valid_@" --metric bleu
-        --input_interface "@" --ctc_interfaces en --output_interface en)
-
-# lego <src> <train_set> <tag> <config> <stages> "<training options>" [legonn.sh options]: one experiment
-lego() {
-  local src=$1 train=$2 tag=$3 config=$4 stages=$5 options=$6; shift 6
-  ./legonn.sh "${common[@]//@/$src}" --train_set "$train" --tag "$tag" \
-    --train_config "conf/$config.yaml" --train_args "$train_args $options" \
-    --stage "${stages%-*}" --stop_stage "${stages#*-}" "$@"
-}
-# compose <tag> <src> <archives...>: a model built from modules, decoded and scored, no training
-compose() {
-  local tag=$1 src=$2 archive; shift 2
-  for archive in "$@"; do  # the table is built over several sittings: say what is not there yet
-    [ -f "$archive" ] || { echo "run.sh: $tag skipped: $archive not trained yet"; return 0; }
-  done
-  ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --compose_modules "$*" --stage 9 --stop_stage 9
-  ./legonn.sh "${common[@]//@/$src}" --tag "$tag" --stage 6 --stop_stage 7
-}
+common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --valid_set "valid_@"
+        --metric bleu --input_interface "@" --ctc_interfaces en --output_interface en)
+. utils/experiments.sh   # lego_train, lego_compose, lego_finetune (egs2/TEMPLATE/legonn1/README.md)
+lego_train_args=$train_args
+for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
 no_interface=(--ctc_interfaces "" --ctc_targets "")
 # distill <teacher> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond the
 # paper): the teacher's translations of each set become dump/<set>/text_kd, a CTC target.
 distill() {
-  local teacher=$1; shift
+  local teacher=$1 set; shift
   for set in "$@"; do
     [ -s "dump/$set/text_kd" ] && continue
-    lego de train_de "$teacher" train_encdec 6-6 "--seed 1" "${no_interface[@]}" --test_sets "$set"
+    lego_train --seed 1 "$teacher" train_encdec 6 "${no_interface[@]}" --test_sets "$set"
     cp "exp/$teacher/decode_$set/text" "dump/$set/text_kd.tmp" && mv "dump/$set/text_kd.tmp" "dump/$set/text_kd"
   done
 }
@@ -95,13 +81,14 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  for_source de
   for model in $de_models; do
     case $model in
-      legonn_wemb_seed2) lego de train_de de_$model train_legonn_wemb 4-8 "--seed 2" ;;
+      legonn_wemb_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb 4-8 ;;
       legonn_wemb_kd) distill de_encdec train_de valid_de
-                      lego de train_de de_$model train_legonn_wemb 4-8 "--seed 1" --ctc_targets text_kd ;;
-      encdec) lego de train_de de_$model train_encdec 4-8 "--seed 1" "${no_interface[@]}" ;;
-      *) lego de train_de de_$model train_$model 4-8 "--seed 1" ;;
+                      lego_train --seed 1 "de_$model" train_legonn_wemb 4-8 --ctc_targets text_kd ;;
+      encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
+      *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac
   done
 fi
@@ -109,9 +96,11 @@ fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   for n in $low_sizes; do
     for src in $low_srcs; do
-      low="--seed 1 --max_epoch $(low_epochs "$n")"
-      lego "$src" "train_${src}_low$n" "${src}_low${n}_ctc" train_ctc 4-8 "$low"
-      lego "$src" "train_${src}_low$n" "${src}_low${n}_encdec" train_encdec 4-7 "$low" "${no_interface[@]}"
+      for_source "$src"
+      slice=(--train_set "train_${src}_low$n")
+      lego_train --seed 1 --train_args "--max_epoch $(low_epochs "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
+      lego_train --seed 1 --train_args "--max_epoch $(low_epochs "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
+        "${slice[@]}" "${no_interface[@]}"
     done
   done
 fi
@@ -119,8 +108,9 @@ fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   for n in $low_sizes; do
     for src in $low_srcs; do
+      for_source "$src"
       for dec in legonn_wemb legonn_beamconv; do
-        compose "transfer_${src}_low${n}_ctc+de_$dec" "$src" \
+        lego_compose --if_trained "transfer_${src}_low${n}_ctc+de_$dec" \
           "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
       done
     done
@@ -128,31 +118,30 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  swap() { compose "swap_$1+$2" de "exp/$1/$m/encoder0.zip" "exp/$2/$m/decoder.zip"; }
+  for_source de
+  swap() { lego_compose --if_trained "swap_$1+$2" "exp/$1/$m/encoder0.zip" "exp/$2/$m/decoder.zip"; }
   swap de_legonn_wemb de_legonn_wemb_seed2                    # seed swap
   swap de_legonn_wemb_seed2 de_legonn_wemb
   swap de_legonn_wemb de_legonn_beamconv                      # architecture swap
   swap de_legonn_beamconv de_legonn_wemb
   swap de_ctc de_legonn_wemb                                  # decoder plug
   swap de_ctc de_legonn_beamconv
-  lego de train_de de_encdec_seed2 train_encdec 4-8 "--seed 2" "${no_interface[@]}"
+  lego_train --seed 2 de_encdec_seed2 train_encdec 4-8 "${no_interface[@]}"
   swap de_encdec de_encdec_seed2                              # seed swap, no interface
   swap de_encdec_seed2 de_encdec
-  lego de train_de de_legonn_nogrounding train_legonn_nogrounding 4-8 "--seed 1"
-  lego de train_de de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8 "--seed 2"
+  lego_train --seed 1 de_legonn_nogrounding train_legonn_nogrounding 4-8
+  lego_train --seed 2 de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8
   swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   for n in $low_sizes; do
     for src in $low_srcs; do
+      for_source "$src"
       composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
-      ./legonn.sh "${common[@]//@/$src}" --tag "$composed" --stage 9 --stop_stage 9 \
-        --compose_modules "exp/${src}_low${n}_ctc/$m/encoder0.zip exp/de_legonn_wemb/$m/decoder.zip" \
-        --finetune_config conf/finetune.yaml
-      ./legonn.sh "${common[@]//@/$src}" --train_set "train_${src}_low$n" --tag "finetune_$composed" \
-        --train_config "exp/$composed/finetune.yaml" --init_param "exp/$composed/model.pth" \
-        --train_args "$train_args --max_epoch $(low_epochs "$n")" --stage 4 --stop_stage 7
+      lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
+        "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
+      lego_finetune --train_args "--max_epoch $(low_epochs "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done
 fi
@@ -174,6 +163,8 @@ fi
 
 if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   shipped=$(cd pretrained && pwd)
-  compose shipped_de_en de "$shipped/de_en_wemb_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
-  compose shipped_fr_en fr "$shipped/fr_en_ctc_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
+  for_source de
+  lego_compose shipped_de_en "$shipped/de_en_wemb_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
+  for_source fr
+  lego_compose shipped_fr_en "$shipped/fr_en_ctc_encoder.zip" "$shipped/de_en_wemb_decoder.zip"
 fi
