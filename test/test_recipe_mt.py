@@ -42,9 +42,20 @@ def read_score(path):
 def test_stage_1_prepares_every_language_pair_and_a_shared_english_interface(recipe):
     for src in ("de", "fr", "cs"):
         assert (recipe / f"dump/train_{src}/src_text").exists()
-        assert (recipe / f"dump/train_{src}_low/text").exists()
+        assert (recipe / f"dump/train_{src}_low100/text").exists()
         assert (recipe / f"data/interfaces/{src}/interface.yaml").exists()
     assert (recipe / "data/interfaces/en/bpe.model").exists()
+
+
+def ids(path):
+    return {line.split(" ", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()}
+
+
+def test_low_resource_slices_share_no_sentence_with_the_de_en_training_data(recipe):
+    slice_ids = ids(recipe / "data/train_fr_low100/text")
+    assert len(slice_ids) == 100
+    assert not slice_ids & ids(recipe / "data/train_de/text")
+    assert ids(recipe / "data/train_cs_low100/text") == slice_ids  # the same captions in each language
 
 
 def test_a_trained_model_is_scored_at_the_output_and_at_its_interface(recipe):
