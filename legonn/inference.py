@@ -338,12 +338,14 @@ class LegoNNInference:
                                  length_penalty=search.length_penalty, max_len_a=search.maxlenratio_a,
                                  max_len_b=search.maxlenratio_b, nbest=search.nbest,
                                  stop_when_beam_finished=search.stop_when_beam_finished)
+        # An enc-dec baseline's encoder has no CTC head: no interface to read.
+        interfaces = [output for output in encoded if output.log_probs is not None]
         utterances = []
         for b in range(len(inputs)):
-            lengths_b = [int(output.lengths[b]) for output in encoded]
-            ids = [greedy_ctc(output.log_probs[b], n) for output, n in zip(encoded, lengths_b)]
+            lengths_b = [int(output.lengths[b]) for output in interfaces]
+            ids = [greedy_ctc(output.log_probs[b], n) for output, n in zip(interfaces, lengths_b)]
             readings = [tok.decode(i) for tok, i in zip(self.interface_tokenizers, ids)]
-            marginals = ([output.log_probs[b, :n].float().cpu() for output, n in zip(encoded, lengths_b)]
+            marginals = ([output.log_probs[b, :n].float().cpu() for output, n in zip(interfaces, lengths_b)]
                          if self.keep_marginals else [])
             if nbests is not None:
                 vocabulary = model.output_interface.tokens

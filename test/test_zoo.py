@@ -181,3 +181,21 @@ def test_pack_asr_model_with_feature_stats(tmp_path, monkeypatch):
     assert result.text == result.interfaces[-1]
     with pytest.raises(ValueError, match=r"shape \(frames, 8\)"):
         recognize(np.zeros((10, 3), dtype=np.float32))
+
+
+def test_an_enc_dec_baseline_decodes_with_no_interface_to_read(tmp_path, monkeypatch):
+    recipe = tmp_path / "egs2" / "toy" / "mt1"
+    recipe.mkdir(parents=True)
+    monkeypatch.chdir(recipe)
+    Interface("de", "word", [BLANK, UNK, *GERMAN, SOS_EOS]).save("data/interfaces/de")
+    bpe_interface("en", ENGLISH, 30, "unigram").save("data/interfaces/en")
+    config = {"encoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}, "ingestor": "none",
+              "decoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}}
+    model = save_experiment(recipe, MTTask, ["--input_interface", "data/interfaces/de/interface.yaml",
+                                             "--output_interface", "data/interfaces/en/interface.yaml",
+                                             "--ctc_targets", "[]"],
+                            config, tag="encdec")
+    assert model.encoders[0].ctc_head is None
+    decoded = LegoNNInference.from_pretrained(recipe / "exp" / "encdec", beam_size=2)("ein kleiner hund läuft")
+    assert decoded[0].interfaces == [] and decoded[0].tokens == [
+        model.output_interface.tokens[t] for t in decoded[0].token_ids]
