@@ -124,4 +124,4 @@ def test_the_results_stage_writes_tables_for_what_was_run(recipe):
     results = (recipe / "RESULTS.md").read_text()
     # This test trained tags 'wemb' and 'ctc', not the recipe's own experiments: rows say n/a.
     assert "| LegoNN WEmb | `de_legonn_wemb` | n/a |" in results
-    assert "Modularity tests" in results
+    assert "## Modularity on De-En" in results and "### Fr-En, BLEU on test_2016_flickr by slice size" in results
