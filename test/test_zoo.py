@@ -183,12 +183,8 @@ def test_pack_asr_model_with_feature_stats(tmp_path, monkeypatch):
         recognize(np.zeros((10, 3), dtype=np.float32))
 
 
-def test_an_enc_dec_baseline_decodes_with_no_interface_to_read(tmp_path, monkeypatch):
-    recipe = tmp_path / "egs2" / "toy" / "mt1"
-    recipe.mkdir(parents=True)
-    monkeypatch.chdir(recipe)
-    Interface("de", "word", [BLANK, UNK, *GERMAN, SOS_EOS]).save("data/interfaces/de")
-    bpe_interface("en", ENGLISH, 30, "unigram").save("data/interfaces/en")
+def test_an_enc_dec_baseline_decodes_with_no_interface_to_read(mt_recipe):
+    recipe, _ = mt_recipe
     config = {"encoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}, "ingestor": "none",
               "decoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}}
     model = save_experiment(recipe, MTTask, ["--input_interface", "data/interfaces/de/interface.yaml",
