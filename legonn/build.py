@@ -6,7 +6,7 @@ Ingestors and input frontends are ESPnet ClassChoices registries: `ingestor: wem
 `*_conf` is checked against the constructor it is passed to, so the allowed keys cannot drift
 from the code."""
 import inspect
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from espnet2.train.class_choices import ClassChoices
 from torch import nn
@@ -35,7 +35,7 @@ def allowed_keys(cls: type, supplied: Iterable[str] = SUPPLIED) -> set:
     return {name for name in parameters if name != "self"} - set(supplied)
 
 
-def checked_conf(conf: Optional[dict], cls: type, where: str, extra: Iterable[str] = ()) -> dict:
+def checked_conf(conf: dict | None, cls: type, where: str, extra: Iterable[str] = ()) -> dict:
     """A copy of `conf`; a key `cls`'s constructor does not take is an error naming it."""
     conf = dict(conf or {})
     allowed = allowed_keys(cls) | set(extra)
@@ -53,7 +53,7 @@ def build_ingestor(name: str, conf: dict, interface_size: int, dim: int, **suppl
 
 
 def build_first_encoder(conf: dict, frontend: str, input_size: int,
-                        interface_size: Optional[int]) -> LegoNNEncoder:
+                        interface_size: int | None) -> LegoNNEncoder:
     """frontend 'conv2d': input_size = feature dim; 'embedding': input_size = source vocab size."""
     frontend_class = frontend_choices.get_class(FORMER_FRONTEND_NAMES.get(frontend, frontend))
     conf = checked_conf(conf, LegoNNEncoder, "encoder_conf", FRONTEND_KEYS_IN_ENCODER_CONF)
@@ -79,8 +79,8 @@ def build_middle_encoder(conf: dict, input_interface_size: int, interface_size: 
     return LegoNNEncoder(ingestor, interface_size=interface_size, add_positions=False, **encoder_conf)
 
 
-def build_decoder_module(decoder_conf: dict, vocab_size: int, ingestor: Optional[str],
-                         ingestor_conf: Optional[dict], interface_size: Optional[int]) -> DecoderModule:
+def build_decoder_module(decoder_conf: dict, vocab_size: int, ingestor: str | None,
+                         ingestor_conf: dict | None, interface_size: int | None) -> DecoderModule:
     decoder_conf = checked_conf(decoder_conf, TransformerDecoder, "decoder_conf")
     dim = decoder_conf.setdefault("dim", 256)
     decoder = TransformerDecoder(vocab_size, **decoder_conf)

@@ -23,9 +23,9 @@ import argparse
 import contextlib
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
 
 import kaldiio
 import numpy as np
@@ -84,18 +84,18 @@ PAPER_SEARCH = {"mt": SearchOptions(beam_size=5, length_penalty=0.6),
 class Result:
     """One hypothesis."""
     text: str
-    tokens: List[str]
+    tokens: list[str]
     score: float  # length-normalized log-probability (the CTC path score for encoder-only models)
-    interfaces: List[str]  # greedy CTC reading of every module interface, in chain order
-    token_ids: List[int] = field(default_factory=list)
+    interfaces: list[str]  # greedy CTC reading of every module interface, in chain order
+    token_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
 class Decoded:
     """One utterance: its n-best hypotheses and what each module interface reads."""
-    nbest: List[Result]
-    interface_ids: List[List[int]]  # greedy CTC token ids per interface
-    marginals: List[torch.Tensor]  # (K_i, V_i) log-marginals per interface, padding removed
+    nbest: list[Result]
+    interface_ids: list[list[int]]  # greedy CTC token ids per interface
+    marginals: list[torch.Tensor]  # (K_i, V_i) log-marginals per interface, padding removed
 
 
 # --- where a model's files are -----------------------------------------------------------------
@@ -115,7 +115,7 @@ def resolve_path(value: str, bases: Sequence[Path]) -> Path:
                             + (str(path) if path.is_absolute() else ", ".join(str(b / path) for b in bases)))
 
 
-def config_bases(config_path: Path) -> List[Path]:
+def config_bases(config_path: Path) -> list[Path]:
     """Where relative config paths may start: the working directory, then the recipe directory
     (exp/<tag>/config.yaml -> ../..), then the config's own folder."""
     config_path = Path(config_path).resolve()
@@ -135,13 +135,13 @@ def resolved_config(config_path: Path) -> dict:
     return config
 
 
-def _cache_dir(archive: Path, cache_dir: Optional[Path]) -> Path:
+def _cache_dir(archive: Path, cache_dir: Path | None) -> Path:
     stat = archive.stat()
     key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
     return Path(cache_dir or DEFAULT_CACHE) / f"{archive.name.split('.')[0]}_{key}"
 
 
-def locate(source, cache_dir=None) -> Tuple[Path, Path]:
+def locate(source, cache_dir=None) -> tuple[Path, Path]:
     """(train config, model file) of a packed archive (unpacked into the cache), of a folder an
     archive was unpacked into, or of an experiment or composed-model directory."""
     source = Path(source)
@@ -218,7 +218,7 @@ class LegoNNInference:
     inputs gives one n-best list each."""
 
     def __init__(self, model, train_args: argparse.Namespace, device: str = "cpu",
-                 search: Optional[SearchOptions] = None, write_marginals: bool = False):
+                 search: SearchOptions | None = None, write_marginals: bool = False):
         self.model, self.train_args, self.device = model, train_args, device
         self.task = task_of(vars(train_args))
         self.task_class = task_class(self.task)
@@ -232,7 +232,7 @@ class LegoNNInference:
             raise ValueError("the model has neither a decoder nor a CTC interface to decode with")
 
     @staticmethod
-    def search_options(task: str, beam_size: Optional[int] = None, length_penalty: Optional[float] = None,
+    def search_options(task: str, beam_size: int | None = None, length_penalty: float | None = None,
                        **options) -> SearchOptions:
         """The paper's search settings for `task`, with the options given (None: the default)."""
         paper = PAPER_SEARCH[task]
@@ -242,13 +242,13 @@ class LegoNNInference:
 
     @classmethod
     def from_files(cls, train_config, model_file, device: str = "cpu", weights_only: bool = True,
-                   write_marginals: bool = False, **search) -> "LegoNNInference":
+                   write_marginals: bool = False, **search) -> LegoNNInference:
         model, train_args = load_model(train_config, model_file, device, weights_only)
         options = cls.search_options(task_of(vars(train_args)), **search)
         return cls(model, train_args, device, options, write_marginals)
 
     @classmethod
-    def from_pretrained(cls, source, device: str = "cpu", cache_dir=None, **search) -> "LegoNNInference":
+    def from_pretrained(cls, source, device: str = "cpu", cache_dir=None, **search) -> LegoNNInference:
         """`source`: an experiment or composed-model directory, a packed archive or an unpacked
         one. Archives are unpacked once into `cache_dir` (default ~/.cache/legonn or $LEGONN_CACHE)."""
         if isinstance(source, (list, tuple)) or is_module_archive(source):
@@ -257,7 +257,7 @@ class LegoNNInference:
         return cls.from_files(*locate(source, cache_dir), device=device, **search)
 
     @classmethod
-    def from_modules(cls, archives: Sequence, device: str = "cpu", cache_dir=None, **search) -> "LegoNNInference":
+    def from_modules(cls, archives: Sequence, device: str = "cpu", cache_dir=None, **search) -> LegoNNInference:
         """The model composed of module archives in chain order (encoder, middle..., [decoder]),
         built in memory: interfaces checked (InterfaceMismatch names both vocabularies), weights
         loaded strictly. Archives are unpacked into `cache_dir` (the interfaces stay there)."""
@@ -316,7 +316,7 @@ class LegoNNInference:
         return torch.from_numpy(array)
 
     @torch.no_grad()
-    def __call__(self, inputs: Union[str, np.ndarray, torch.Tensor, list]):
+    def __call__(self, inputs: str | np.ndarray | torch.Tensor | list):
         single = not isinstance(inputs, list)
         items = [self.features(x) for x in ([inputs] if single else inputs)]
         lengths = torch.tensor([len(x) for x in items])
@@ -325,7 +325,7 @@ class LegoNNInference:
         return nbests[0] if single else nbests
 
     @torch.no_grad()
-    def decode_batch(self, inputs: torch.Tensor, lengths: torch.Tensor) -> List[Decoded]:
+    def decode_batch(self, inputs: torch.Tensor, lengths: torch.Tensor) -> list[Decoded]:
         """A padded batch of model inputs -> one Decoded per utterance."""
         model = self.model
         encoded = model.encode(inputs.to(self.device), lengths.to(self.device))
@@ -369,7 +369,7 @@ class MarginalsWriter:
         self.ark, self.scp = directory / "marginals.ark", directory / "marginals.scp"
         self._closing = contextlib.ExitStack()
         self.file = self._closing.enter_context(atomic_path(self.ark)).open("wb")
-        self.index: List[str] = []
+        self.index: list[str] = []
 
     def write(self, key: str, matrix: np.ndarray) -> None:
         offset = self.file.tell() + len(key.encode("utf-8")) + 1  # past "key "

@@ -3,7 +3,7 @@ its interface, and an optional decoder module (ingestor + autoregressive decoder
 
 The same class also builds the paper's baselines: an encoder-decoder (no interface; the decoder
 attends to hidden states, CE only) and an encoder-only CTC model (no decoder)."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,12 +22,12 @@ IGNORE_ID = -1
 class DecoderModule(nn.Module):
     """Ingestor + decoder. Without an ingestor (enc-dec baseline) it reads hidden states."""
 
-    def __init__(self, decoder: TransformerDecoder, ingestor: Optional[nn.Module] = None):
+    def __init__(self, decoder: TransformerDecoder, ingestor: nn.Module | None = None):
         super().__init__()
         self.ingestor = ingestor
         self.decoder = decoder
 
-    def memory(self, encoded: EncoderOutput) -> Tuple[torch.Tensor, torch.Tensor]:
+    def memory(self, encoded: EncoderOutput) -> tuple[torch.Tensor, torch.Tensor]:
         if self.ingestor is None:
             return encoded.hidden, encoded.lengths
         return self.ingestor(encoded.log_probs, encoded.lengths)
@@ -47,12 +47,12 @@ def ctc_loss_masking_infeasible(log_probs, lengths, targets, target_lengths):
 
 
 class LegoNNModel(AbsESPnetModel):
-    def __init__(self, encoders: Sequence[LegoNNEncoder], decoder: Optional[DecoderModule],
-                 interfaces: Sequence[Interface], output_interface: Optional[Interface],
-                 input_key: str = "src_text", ctc_weights: Optional[Sequence[float]] = None,
+    def __init__(self, encoders: Sequence[LegoNNEncoder], decoder: DecoderModule | None,
+                 interfaces: Sequence[Interface], output_interface: Interface | None,
+                 input_key: str = "src_text", ctc_weights: Sequence[float] | None = None,
                  ce_weight: float = 1.0, lsm_weight: float = 0.1,
-                 normalize: Optional[nn.Module] = None, specaug: Optional[nn.Module] = None,
-                 input_marginals: Optional[nn.Module] = None):
+                 normalize: nn.Module | None = None, specaug: nn.Module | None = None,
+                 input_marginals: nn.Module | None = None):
         super().__init__()
         if len(interfaces) not in (0, len(encoders)):
             raise ValueError(f"{len(encoders)} encoder modules need {len(encoders)} interfaces, "
@@ -80,7 +80,7 @@ class LegoNNModel(AbsESPnetModel):
     def sos_eos(self) -> int:
         return self.output_interface.sos_eos_id
 
-    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor) -> List[EncoderOutput]:
+    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor) -> list[EncoderOutput]:
         """Runs the encoder chain; element i holds module i's states and interface marginals."""
         if self.normalize is not None:
             inputs, lengths = self.normalize(inputs, lengths)
@@ -93,7 +93,7 @@ class LegoNNModel(AbsESPnetModel):
             outputs.append(encoder(outputs[-1].log_probs, outputs[-1].lengths))
         return outputs
 
-    def decoder_memory(self, outputs: List[EncoderOutput]):
+    def decoder_memory(self, outputs: list[EncoderOutput]):
         return self.decoder.memory(outputs[-1])
 
     def forward(self, text: torch.Tensor, text_lengths: torch.Tensor, **batch):
@@ -101,7 +101,7 @@ class LegoNNModel(AbsESPnetModel):
         batch_size = inputs.size(0)
         outputs = self.encode(inputs, lengths)
         loss = inputs.new_zeros(())
-        stats: Dict[str, torch.Tensor] = {}
+        stats: dict[str, torch.Tensor] = {}
         for i, (encoded, weight) in enumerate(zip(outputs, self.ctc_weights)):
             ctc_sum, infeasible = ctc_loss_masking_infeasible(
                 encoded.log_probs, encoded.lengths, batch[f"ctc{i}"], batch[f"ctc{i}_lengths"])
@@ -132,7 +132,7 @@ class LegoNNModel(AbsESPnetModel):
         accuracy = (logits.argmax(-1)[valid] == target[valid]).float().mean()
         return loss, accuracy
 
-    def collect_feats(self, text=None, text_lengths=None, **batch) -> Dict[str, torch.Tensor]:
+    def collect_feats(self, text=None, text_lengths=None, **batch) -> dict[str, torch.Tensor]:
         """Features for ESPnet's collect_stats (global mean/variance of speech features)."""
         if self.input_key != "speech":
             return {}

@@ -4,8 +4,8 @@ model's name; how to use it; RESULTS; the config in a <details> block; citations
 unpacked archive can be uploaded as it is. A LegoNN card adds what a module user needs: every
 interface with its vocabulary size and checksum, and how to compose the module with others."""
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 import yaml
 
@@ -43,7 +43,7 @@ CITATIONS = """### Citing LegoNN
 """
 
 
-def recipe_of(train_config: Path) -> Optional[str]:
+def recipe_of(train_config: Path) -> str | None:
     """egs2/<corpus>/<task> of exp/<tag>/config.yaml, when it lies in a recipe."""
     parts = Path(train_config).resolve().parts
     if "egs2" in parts and len(parts) > parts.index("egs2") + 2:
@@ -52,7 +52,7 @@ def recipe_of(train_config: Path) -> Optional[str]:
     return None
 
 
-def front_matter(task: Optional[str], recipe: Optional[str]) -> List[str]:
+def front_matter(task: str | None, recipe: str | None) -> list[str]:
     """task None: a middle or decoder module, which serves text and speech models alike."""
     meta = {"tags": ["espnet", "legonn", *TASK_TAGS.get(task, [])], "license": "apache-2.0"}
     if recipe:
@@ -60,7 +60,7 @@ def front_matter(task: Optional[str], recipe: Optional[str]) -> List[str]:
     return ["---", *yaml.safe_dump(meta, sort_keys=False).splitlines(), "---", ""]
 
 
-def interface_table(rows: Sequence[tuple]) -> List[str]:
+def interface_table(rows: Sequence[tuple]) -> list[str]:
     """rows: (where, Interface or None)."""
     lines = ["| where | name | kind | vocabulary size | checksum |", "|---|---|---|---|---|"]
     for where, interface in rows:
@@ -71,7 +71,7 @@ def interface_table(rows: Sequence[tuple]) -> List[str]:
     return lines
 
 
-def results_section(results: Optional[Path], tag: str) -> List[str]:
+def results_section(results: Path | None, tag: str) -> list[str]:
     """The RESULTS.md rows of this experiment (`tag` in a table row) under their table headers;
     the whole file when no row names it."""
     if results is None:
@@ -99,13 +99,13 @@ def results_section(results: Optional[Path], tag: str) -> List[str]:
     return ["<!-- From the recipe's RESULTS.md -->", "# RESULTS", "", *body, ""]
 
 
-def config_section(task: str, config: dict) -> List[str]:
+def config_section(task: str, config: dict) -> list[str]:
     return [f"## {task.upper()} config", "", "<details><summary>expand</summary>", "", "```",
             *yaml.safe_dump(config, sort_keys=False).splitlines(), "```", "", "</details>", ""]
 
 
 def model_card(config: dict, task: str, name: str, train_config: Path, archive_config: str,
-               archive_model: str, results: Optional[Path] = None) -> str:
+               archive_model: str, results: Path | None = None) -> str:
     """README.md of a packed whole model. `config`: the archived config (paths inside the
     archive); `archive_config`: its path inside the archive."""
     recipe = recipe_of(train_config)
@@ -152,7 +152,7 @@ def model_card(config: dict, task: str, name: str, train_config: Path, archive_c
     return "\n".join(lines)
 
 
-def module_card(module, name: str, source: str, results: Optional[Path] = None) -> str:
+def module_card(module, name: str, source: str, results: Path | None = None) -> str:
     """README.md of a module archive; `module`: a legonn.modules.ModuleSpec."""
     task = module.task  # set for encoder modules only
     recipe = recipe_of(Path(source.split(" + ")[0])) if source else None

@@ -12,9 +12,9 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 import torch
 import yaml
@@ -37,20 +37,20 @@ class ModuleSpec:
     ({ingestor, ingestor_conf, encoder_conf}); decoder: ingestor, ingestor_conf, decoder_conf."""
     role: str
     name: str
-    output_interface: Optional[Interface]  # None: hidden states (an enc-dec baseline's cut)
-    input_interface: Optional[Interface] = None  # None for a speech encoder
-    ctc_target: Optional[str] = None  # data key of the output interface's CTC targets
-    task: Optional[str] = None
-    encoder_conf: Optional[dict] = None
-    input_size: Optional[int] = None
-    normalize_stats: Optional[str] = None  # path of feats_stats.npz
-    conf: Optional[dict] = None
-    ingestor: Optional[str] = None
-    ingestor_conf: Optional[dict] = None
-    decoder_conf: Optional[dict] = None
+    output_interface: Interface | None  # None: hidden states (an enc-dec baseline's cut)
+    input_interface: Interface | None = None  # None for a speech encoder
+    ctc_target: str | None = None  # data key of the output interface's CTC targets
+    task: str | None = None
+    encoder_conf: dict | None = None
+    input_size: int | None = None
+    normalize_stats: str | None = None  # path of feats_stats.npz
+    conf: dict | None = None
+    ingestor: str | None = None
+    ingestor_conf: dict | None = None
+    decoder_conf: dict | None = None
     source: str = ""  # what it was exported from
-    archive: Optional[str] = None  # where it was read from
-    weights: Dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    archive: str | None = None  # where it was read from
+    weights: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -75,7 +75,7 @@ class ModuleSpec:
         return cls(**{"output_interface": None, **fields, **files})
 
 
-def split_model(train_config, model_file) -> List[ModuleSpec]:
+def split_model(train_config, model_file) -> list[ModuleSpec]:
     """The modules of a trained model: role, architecture, interfaces, weights."""
     args = yaml.safe_load(Path(train_config).read_text(encoding="utf-8"))
     state = torch.load(model_file, map_location="cpu", weights_only=True)
@@ -113,7 +113,7 @@ def split_model(train_config, model_file) -> List[ModuleSpec]:
     return modules
 
 
-def write_module(module: ModuleSpec, archive, source: str = "", readme: Optional[str] = None) -> Path:
+def write_module(module: ModuleSpec, archive, source: str = "", readme: str | None = None) -> Path:
     """Packs one module (with `readme` as its README.md model card); written to a temporary name
     first so a crash leaves no half archive."""
     archive = Path(archive).resolve()
@@ -194,7 +194,7 @@ def check_chain(modules: Sequence[ModuleSpec]) -> None:
 @dataclass
 class ComposedModel:
     config: dict  # task config, model keys only
-    state: Dict[str, torch.Tensor]
+    state: dict[str, torch.Tensor]
     task: str
 
 

@@ -11,7 +11,7 @@ redraws; LEGONN_PROGRESS=0 turns the bars off.
 """
 import os
 import sys
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from tqdm import tqdm
 
@@ -37,7 +37,7 @@ class LineWriter:
         self.stream.flush()
 
 
-def progress(iterable: Optional[Iterable] = None, total: Optional[int] = None, desc: str = "",
+def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "",
              unit: str = "utt", stream=None, **options) -> tqdm:
     """tqdm over `iterable` (total: len(iterable) when it has one), paced for where it writes."""
     stream = stream or sys.stderr

@@ -1,7 +1,7 @@
 """Text <-> token ids through an interface's vocabulary (sentencepiece for bpe, spaces for
 phones/words, characters for char). Pieces not in the vocabulary become <unk> and are counted."""
 from collections import Counter
-from typing import Iterable, List
+from collections.abc import Iterable
 
 from legonn.nets.interface import Interface
 
@@ -18,7 +18,7 @@ class Tokenizer:
 
             self.sentencepiece = sentencepiece.SentencePieceProcessor(model_proto=interface.bpemodel)
 
-    def pieces(self, text: str) -> List[str]:
+    def pieces(self, text: str) -> list[str]:
         kind = self.interface.kind
         if kind == "bpe":
             return self.sentencepiece.encode(text, out_type=str)
@@ -26,7 +26,7 @@ class Tokenizer:
             return ["<space>" if c == " " else c for c in text.strip()]
         return text.split()
 
-    def encode(self, text: str) -> List[int]:
+    def encode(self, text: str) -> list[int]:
         pieces = self.pieces(text)
         ids = [self.index.get(piece, self.interface.unk_id) for piece in pieces]
         unknown = [piece for piece in pieces if piece not in self.index]

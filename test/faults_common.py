@@ -21,9 +21,9 @@ import re
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List
 
 import kaldiio
 import numpy as np
@@ -83,7 +83,7 @@ def captured():
         root.setLevel(level)
 
 
-def call(main: Callable, argv: List[str]) -> Result:
+def call(main: Callable, argv: list[str]) -> Result:
     """Runs a command's main(argv) in-process, as its command line would."""
     with captured() as (out, err):
         exc = None
@@ -99,12 +99,12 @@ def call(main: Callable, argv: List[str]) -> Result:
     return Result(code, out.getvalue(), err.getvalue(), exc)
 
 
-def shell(command: List[str], cwd: Path, timeout=300) -> Result:
+def shell(command: list[str], cwd: Path, timeout=300) -> Result:
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-OBSERVED: Dict[str, str] = {}  # case id -> what the last run of the case showed
+OBSERVED: dict[str, str] = {}  # case id -> what the last run of the case showed
 CURRENT = {"id": None}
 
 
@@ -147,13 +147,13 @@ def succeeded(result: Result, *patterns: str) -> str:
 
 # --- the toy recipe ------------------------------------------------------------------------------
 
-def write_kaldi(path: Path, entries: Dict[str, str]) -> Path:
+def write_kaldi(path: Path, entries: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{u} {v}".rstrip() + "\n" for u, v in entries.items()), encoding="utf-8")
     return path
 
 
-def toy_split(directory: Path, count: int, seed: int, extra: Dict[str, tuple] = ()) -> None:
+def toy_split(directory: Path, count: int, seed: int, extra: dict[str, tuple] = ()) -> None:
     """Word-for-word toy translation (test.toy's vocabulary), plus `extra` (src, tgt) pairs."""
     rng = np.random.default_rng(seed)
     src, tgt = {}, {}
@@ -221,7 +221,7 @@ class Toy:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def train_argv(self, out: Path, config: Path = None, data: Dict[str, Path] = None, *extra: str) -> List[str]:
+    def train_argv(self, out: Path, config: Path = None, data: dict[str, Path] = None, *extra: str) -> list[str]:
         dump = self.recipe / "dump"
         data = data or {"train": dump / "train", "valid": dump / "valid"}
         argv = ["--config", str(config or self.config), "--interfaces", f"[{self.tgt}]", "--ctc_targets", "[text]",
@@ -236,7 +236,7 @@ class Toy:
     def train(self, out: Path, *extra: str, config: Path = None, data=None) -> Result:
         return call(mt_train.main, self.train_argv(out, config, data, *extra))
 
-    def decode_argv(self, source: Path, out: Path, *extra: str, model_file=None) -> List[str]:
+    def decode_argv(self, source: Path, out: Path, *extra: str, model_file=None) -> list[str]:
         return ["--task", "mt", "--train_config", str(self.exp / "config.yaml"),
                 "--model_file", str(model_file or self.model_file), "--beam_size", "2",
                 "--data_path_and_name_and_type", f"{source},src_text,text", "--output_dir", str(out), *extra]
@@ -264,8 +264,8 @@ class Case:
     check: Callable
 
 
-CASES: List[Case] = []
-ROWS: Dict[str, tuple] = {}
+CASES: list[Case] = []
+ROWS: dict[str, tuple] = {}
 
 
 def case(id, group, command):
@@ -313,12 +313,12 @@ def compose_with(toy: Toy, tmp: Path, decoder: Path, encoder: Path = None) -> Re
 
 # --- the test and the table ------------------------------------------------------------------
 
-def cases_of(group: str) -> List[Case]:
+def cases_of(group: str) -> list[Case]:
     """The group's cases (each group file parametrizes its test_fault with them)."""
     return [c for c in CASES if c.group == group]
 
 
-def all_cases() -> List[Case]:
+def all_cases() -> list[Case]:
     """Every group's cases in the table's order (imports the group files not imported yet)."""
     for name in GROUPS.values():
         importlib.import_module(f"test.test_faults_{name}")

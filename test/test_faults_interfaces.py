@@ -3,8 +3,8 @@
 One group of the fault-injection suite; test/faults_common.py holds the cases' machinery, the
 shared toy recipe and the table (docs/faults.md)."""
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch

@@ -9,7 +9,7 @@ import re
 import signal
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import torch

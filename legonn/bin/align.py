@@ -25,7 +25,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -79,7 +78,7 @@ class Alignments:
         self.speech = speech
         self.input_shift = args.input_frame_shift_ms / 1000.0
         self.fixed_shift = None if args.frame_shift_ms is None else args.frame_shift_ms / 1000.0
-        self.files: Dict[str, List[str]] = {n: [] for n in
+        self.files: dict[str, list[str]] = {n: [] for n in
                                             ("alignment", "token_times", "scores", "infeasible")}
         self.aligned = 0
         self.non_finite = 0
@@ -156,7 +155,7 @@ def align(model, loader, out: Alignments, args, input_key: str, target_key: str,
                      + (f" ({out.non_finite} with non-finite marginals)" if out.non_finite else ""))
 
 
-def main(argv: Optional[List[str]] = None) -> Path:
+def main(argv: list[str] | None = None) -> Path:
     """Align; returns the output directory."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,

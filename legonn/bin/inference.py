@@ -22,7 +22,6 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import yaml
 from espnet2.utils.types import str2bool, str2triple_str
@@ -74,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def expected_keys(args) -> Optional[List[str]]:
+def expected_keys(args) -> list[str] | None:
     """Utterance ids to decode (first column of the key file or the first data file), or None
     when the data is not a line-per-utterance file."""
     path = Path(args.key_file or args.data_path_and_name_and_type[0][0])
@@ -100,7 +99,7 @@ def decoding_signature(args) -> str:
                       sort_keys=True)
 
 
-def already_decoded(output_dir: Path, keys: Optional[List[str]], want_marginals: bool,
+def already_decoded(output_dir: Path, keys: list[str] | None, want_marginals: bool,
                     signature: str) -> bool:
     text, decoded_with = output_dir / "text", output_dir / "decoded_with"
     if keys is None or not text.is_file() or not decoded_with.is_file():
@@ -134,7 +133,7 @@ class Outputs:
 
     def __init__(self, model, output_dir: Path, write_marginals: bool):
         self.output_dir = output_dir
-        self.files: Dict[str, List[str]] = {}
+        self.files: dict[str, list[str]] = {}
         self.vocabulary = model.output_interface.tokens
         self.marginals = ([MarginalsWriter(output_dir / f"interface{i}")
                            for i in range(len(model.interfaces))] if write_marginals else [])
@@ -162,7 +161,7 @@ class Outputs:
             write_lines(self.output_dir / name, self.files[name])
 
 
-def decode(inference: LegoNNInference, loader, outputs: Outputs, total: Optional[int] = None) -> int:
+def decode(inference: LegoNNInference, loader, outputs: Outputs, total: int | None = None) -> int:
     count, key = 0, inference.input_key
     with progress(total=total, desc="decode") as bar:
         for keys, batch in loader:
@@ -192,7 +191,7 @@ def write_search(output_dir: Path, args, search) -> None:
     write_lines(output_dir / "search.yaml", yaml.safe_dump(record, sort_keys=False).splitlines())
 
 
-def main(argv: Optional[List[str]] = None) -> Path:
+def main(argv: list[str] | None = None) -> Path:
     """Decode; returns the output directory."""
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -8,7 +8,6 @@ import io
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import List
 
 from legonn.nets.interface import BLANK, KINDS, SOS_EOS, UNK, Interface
 from legonn.utils import first_few, read_kaldi_lines
@@ -17,7 +16,7 @@ from legonn.utils import first_few, read_kaldi_lines
 MAX_SENTENCE_BYTES = 4192
 
 
-def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: str) -> Interface:
+def bpe_interface(name: str, sentences: list[str], vocab_size: int, model_type: str) -> Interface:
     import sentencepiece
 
     model = io.BytesIO()
@@ -31,7 +30,7 @@ def bpe_interface(name: str, sentences: List[str], vocab_size: int, model_type: 
     return Interface(name, "bpe", [BLANK, UNK] + pieces[1:] + [SOS_EOS], model.getvalue())
 
 
-def counted_interface(name: str, kind: str, sentences: List[str]) -> Interface:
+def counted_interface(name: str, kind: str, sentences: list[str]) -> Interface:
     counts = Counter()
     for sentence in sentences:
         counts.update(sentence.strip() if kind == "char" else sentence.split())

@@ -13,7 +13,6 @@ Default search: the paper's (MT beam 5, length penalty 0.6; ASR beam 20, 1.0).
 """
 import argparse
 import sys
-from typing import List, Optional
 
 from legonn.inference import LegoNNInference, Result
 from legonn.nets.interface import InterfaceMismatch
@@ -35,7 +34,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where archives are unpacked (default ~/.cache/legonn or $LEGONN_CACHE)")
 
 
-def load(prog: str, sources: List[str], args, task: str) -> LegoNNInference:
+def load(prog: str, sources: list[str], args, task: str) -> LegoNNInference:
     """The model of MODEL / --modules, or exit with what is wrong."""
     if not sources:
         sys.exit(f"{prog}: error: give MODEL (a packed model, an exp directory or module archives) or --modules")
@@ -52,19 +51,19 @@ def load(prog: str, sources: List[str], args, task: str) -> LegoNNInference:
     return inference
 
 
-def interface_lines(inference: LegoNNInference, result: Result) -> List[str]:
+def interface_lines(inference: LegoNNInference, result: Result) -> list[str]:
     model = inference.model
     return [f"# interface{i} {iface.name} ({iface.kind}, {iface.size}): {reading}"
             for i, (iface, reading) in enumerate(zip(model.interfaces, result.interfaces))]
 
 
-def print_hypothesis(inference, result: Optional[Result], show_interface: bool, prefix: str = "") -> None:
+def print_hypothesis(inference, result: Result | None, show_interface: bool, prefix: str = "") -> None:
     if result is not None and show_interface:
         print("\n".join(interface_lines(inference, result)))
     print(prefix + (result.text if result is not None else ""), flush=True)
 
 
-def translate_batch(inference: LegoNNInference, sentences: List[str]) -> List[Optional[Result]]:
+def translate_batch(inference: LegoNNInference, sentences: list[str]) -> list[Result | None]:
     """Best hypothesis per sentence; None (with a warning) for one the model cannot read."""
     readable = []
     for n, sentence in enumerate(sentences):
@@ -75,7 +74,7 @@ def translate_batch(inference: LegoNNInference, sentences: List[str]) -> List[Op
             readable.append(n)
         except ValueError as error:
             print(f"{PROG}: warning: {error}; printing an empty line", file=sys.stderr)
-    results: List[Optional[Result]] = [None] * len(sentences)
+    results: list[Result | None] = [None] * len(sentences)
     if readable:
         for n, nbest in zip(readable, inference([sentences[n] for n in readable])):
             results[n] = nbest[0]
@@ -91,7 +90,7 @@ def main(argv=None) -> None:
     inference = load(PROG, args.modules or args.model, args, "mt")
     # On a terminal every line is translated as it is typed; a pipe is read in batches.
     batch_size = 1 if sys.stdin.isatty() else args.batch_size
-    batch: List[str] = []
+    batch: list[str] = []
 
     def flush():
         for result in translate_batch(inference, batch):

@@ -2,14 +2,13 @@
 incremental state (cached self-attention keys/values, precomputed cross-attention keys/values)
 for batched beam search."""
 import math
-from typing import Dict, List
 
 import torch
 from torch import nn
 
 from legonn.nets.layers import TransformerStack, sinusoidal_positions
 
-State = Dict[str, object]
+State = dict[str, object]
 
 
 class TransformerDecoder(nn.Module):
@@ -56,7 +55,7 @@ class TransformerDecoder(nn.Module):
     def step(self, last_tokens: torch.Tensor, state: State):
         """last_tokens (N,) -> (N, V) log-probs of the next token and the advanced state."""
         x = self.embed_tokens(last_tokens[:, None], offset=state["step"])
-        new_self: List = []
+        new_self: list = []
         for block, cache, (cross_k, cross_v) in zip(self.stack.blocks, state["self"], state["cross"]):
             h = block.self_norm(x)
             key, value = block.self_attn.project_key_value(h)

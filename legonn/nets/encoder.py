@@ -2,7 +2,6 @@
 optional Output Length Controller, and a CTC softmax over the module's interface vocabulary."""
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 from torch import nn
@@ -55,7 +54,7 @@ class TokenEmbedding(nn.Module):
 class EncoderOutput:
     hidden: torch.Tensor  # (B, K, D), the states the CTC head reads
     lengths: torch.Tensor  # (B,)
-    log_probs: Optional[torch.Tensor]  # (B, K, V) interface log-marginals, None without a CTC head
+    log_probs: torch.Tensor | None  # (B, K, V) interface log-marginals, None without a CTC head
 
 
 class LegoNNEncoder(nn.Module):
@@ -64,7 +63,7 @@ class LegoNNEncoder(nn.Module):
 
     def __init__(self, frontend: nn.Module, dim: int, heads: int = 4, ffn_dim: int = 1024,
                  layers: int = 6, dropout: float = 0.1, attention_dropout: float = 0.0,
-                 olc: Optional[dict] = None, interface_size: Optional[int] = None,
+                 olc: dict | None = None, interface_size: int | None = None,
                  add_positions: bool = True):
         super().__init__()
         self.frontend = frontend

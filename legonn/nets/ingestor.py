@@ -2,7 +2,7 @@
 (B, K, D) states. WEmb is differentiable; BeamConv sees only top-k indices, so no gradient
 reaches the previous module."""
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -40,7 +40,7 @@ class WEmbIngestor(Ingestor):
 
     def __init__(self, interface_size: int, dim: int, rf: int = 1, heads: int = 4,
                  ffn_dim: int = 1024, layers: int = 3, dropout: float = 0.1,
-                 attention_dropout: float = 0.0, shared_embedding: Optional[nn.Embedding] = None):
+                 attention_dropout: float = 0.0, shared_embedding: nn.Embedding | None = None):
         super().__init__(dim, heads, ffn_dim, layers, dropout, attention_dropout)
         if rf < 1 or rf % 2 == 0:
             raise ValueError(f"WEmb receptive field must be odd and >= 1, got {rf}")
@@ -105,7 +105,7 @@ class SymbolMarginals(nn.Module):
         return {k: v for k, v in conf.items() if k not in cls.TRAINING_KEYS}
 
     def __init__(self, interface_size: int, smoothing: float = 0.05, confusion: float = 0.0,
-                 stretch: Optional[Sequence[float]] = None, first_regular_id: int = 2,
+                 stretch: Sequence[float] | None = None, first_regular_id: int = 2,
                  blank_id: int = 0):
         super().__init__()
         self.size, self.smoothing, self.confusion = interface_size, smoothing, confusion

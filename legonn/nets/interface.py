@@ -3,7 +3,6 @@ over. Saved with every module; two modules connect only if their interfaces' che
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 import yaml
 
@@ -21,8 +20,8 @@ class Interface:
 
     name: str
     kind: str
-    tokens: List[str]
-    bpemodel: Optional[bytes] = field(default=None, repr=False)
+    tokens: list[str]
+    bpemodel: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -1,13 +1,12 @@
 """Pre-LN transformer pieces shared by the encoder, OLC, ingestors and decoder."""
 import math
-from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-def padding_mask(lengths: torch.Tensor, max_len: Optional[int] = None) -> torch.Tensor:
+def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
     """(B, T) bool mask, True at valid positions."""
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
@@ -48,12 +47,12 @@ class MultiHeadAttention(nn.Module):
         batch, length, dim = x.shape
         return x.view(batch, length, self.heads, dim // self.heads).transpose(1, 2)
 
-    def project_key_value(self, memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def project_key_value(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         key, value = self.key_value(memory).chunk(2, dim=-1)
         return self.split_heads(key), self.split_heads(value)
 
     def attend(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-               mask: Optional[torch.Tensor]) -> torch.Tensor:
+               mask: torch.Tensor | None) -> torch.Tensor:
         """query (B, Tq, D); key/value (B, H, Tk, D/H); mask broadcastable to (B, 1, Tq, Tk)."""
         q = self.split_heads(self.query(query))
         drop = self.dropout if self.training else 0.0
@@ -64,7 +63,7 @@ class MultiHeadAttention(nn.Module):
         return self.out(context.transpose(1, 2).reshape(batch, length, -1))
 
     @staticmethod
-    def attention_weights(q: torch.Tensor, key: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    def attention_weights(q: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """SDPA's softmax(q k^T / sqrt(d)) with its boolean mask (True = attend), no dropout."""
         scores = q @ key.transpose(-2, -1) / math.sqrt(q.size(-1))
         if mask is not None:
@@ -97,8 +96,8 @@ class TransformerBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, self_mask: torch.Tensor,
-                memory: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                memory: torch.Tensor | None = None,
+                memory_mask: torch.Tensor | None = None) -> torch.Tensor:
         """self_mask: (B, 1, T, T) or (B, 1, 1, T) bool; memory_mask (B, 1, 1, S) bool."""
         h = self.self_norm(x)
         x = x + self.dropout(self.self_attn(h, h, self_mask))

@@ -7,8 +7,9 @@ text, utt2spk and, with a phonemizer, phones (the phone interface's CTC targets)
 import os
 import shlex
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Dict, Iterable, NamedTuple, Optional
+from typing import NamedTuple
 
 
 class Utterance(NamedTuple):
@@ -19,10 +20,10 @@ class Utterance(NamedTuple):
 
 
 def write_data_dir(out: Path, utterances: Iterable[Utterance],
-                   phonemizer: Optional[Callable[[str], str]] = None) -> int:
+                   phonemizer: Callable[[str], str] | None = None) -> int:
     """Sorted by id; utterances with an empty text (or no phones) are left out. Returns the count."""
     rows = sorted({u.utt_id: u for u in utterances if u.text.strip()}.values())
-    files: Dict[str, list] = {"wav.scp": [], "text": [], "utt2spk": []}
+    files: dict[str, list] = {"wav.scp": [], "text": [], "utt2spk": []}
     if phonemizer is not None:
         files["phones"] = []
     for u in rows:
@@ -43,7 +44,7 @@ def write_data_dir(out: Path, utterances: Iterable[Utterance],
 
 
 def segment_command(tool: str, path: Path, start: float, end: float, channel: int = 1,
-                    upsample: Optional[str] = None) -> str:
+                    upsample: str | None = None) -> str:
     """A wav.scp command writing [start, end] of `path` as WAV to stdout.
     tool: 'sph2pipe' (NIST Sphere, shorten included; Kaldi's tool) or 'ffmpeg' (anything else)."""
     name = Path(tool).name

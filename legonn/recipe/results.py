@@ -7,10 +7,10 @@ import json
 import os
 import platform
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 
 def decode_dir(exp, tag: str, test_set: str, inference_tag: str = "") -> Path:
@@ -18,23 +18,23 @@ def decode_dir(exp, tag: str, test_set: str, inference_tag: str = "") -> Path:
     return Path(exp) / tag / (f"decode_{test_set}" + (f"_{inference_tag}" if inference_tag else ""))
 
 
-def score(exp, tag: str, test_set: str, where: str = "score_bleu", inference_tag: str = "") -> Optional[dict]:
+def score(exp, tag: str, test_set: str, where: str = "score_bleu", inference_tag: str = "") -> dict | None:
     """score.json of exp/<tag>/decode_<test_set>/<where>, or None if that run did not happen."""
     path = decode_dir(exp, tag, test_set, inference_tag) / where / "score.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def bleu(exp, tag, test_set, where="score_bleu", kind="detokenized", inference_tag="") -> Optional[float]:
+def bleu(exp, tag, test_set, where="score_bleu", kind="detokenized", inference_tag="") -> float | None:
     numbers = score(exp, tag, test_set, where, inference_tag)
     return None if numbers is None else numbers[kind]["score"]
 
 
-def error_rate(exp, tag, test_set, where="score_wer", inference_tag="") -> Optional[float]:
+def error_rate(exp, tag, test_set, where="score_wer", inference_tag="") -> float | None:
     numbers = score(exp, tag, test_set, where, inference_tag)
     return None if numbers is None else numbers["rate"]
 
 
-def search_options(exp, tag: str, test_set: str, inference_tag: str = "") -> Optional[dict]:
+def search_options(exp, tag: str, test_set: str, inference_tag: str = "") -> dict | None:
     """The search options of a decoding: its search.yaml, or for a decoding made before
     search.yaml existed, what its first split recorded (split/1/decoded_with); None if neither."""
     folder = decode_dir(exp, tag, test_set, inference_tag)
@@ -50,7 +50,7 @@ def search_options(exp, tag: str, test_set: str, inference_tag: str = "") -> Opt
     return None
 
 
-def search_used(exp, tag: str, test_set: str, inference_tag: str = "") -> Optional[str]:
+def search_used(exp, tag: str, test_set: str, inference_tag: str = "") -> str | None:
     """How a table names the search behind a number: 'beam 10, lp 1.0' (plus options that
     differ from the defaults, e.g. 'nbest5'), 'greedy CTC' for a model without a decoder (the
     beam options do not apply), None when the decoding did not happen."""
@@ -66,7 +66,7 @@ def search_used(exp, tag: str, test_set: str, inference_tag: str = "") -> Option
     return SearchOptions(**known).describe()
 
 
-def distinct_hypotheses(exp, tag: str, test_set: str) -> Optional[str]:
+def distinct_hypotheses(exp, tag: str, test_set: str) -> str | None:
     """'N/M': how many different outputs a system gave for M test inputs. A decoder that ignores
     its input (an undertrained one falls back on a few generic sentences) has a small N, and then
     a swap that keeps its BLEU says nothing about modularity."""
@@ -77,7 +77,7 @@ def distinct_hypotheses(exp, tag: str, test_set: str) -> Optional[str]:
     return f"{len(set(outputs))}/{len(outputs)}"
 
 
-def train_logs(exp, tag) -> List[str]:
+def train_logs(exp, tag) -> list[str]:
     """exp/<tag>/train.log and the logs of earlier runs the job runner kept (train.log.N),
     oldest first: a resumed training spreads over several."""
     folder = Path(exp) / tag
@@ -86,7 +86,7 @@ def train_logs(exp, tag) -> List[str]:
     return [p.read_text(encoding="utf-8", errors="replace") for p in logs]
 
 
-def train_minutes(exp, tag) -> Optional[float]:
+def train_minutes(exp, tag) -> float | None:
     """Wall time of training, summed over every run: the job runner's footer, or for a run that
     was killed (no footer), its start header to its last timestamped line."""
     seconds = [log_seconds(log) for log in train_logs(exp, tag)]
@@ -94,7 +94,7 @@ def train_minutes(exp, tag) -> Optional[float]:
     return sum(found) / 60 if found else None
 
 
-def log_seconds(log: str) -> Optional[float]:
+def log_seconds(log: str) -> float | None:
     footer = re.findall(r"elapsed ([0-9.]+) s", log)
     if footer:
         return float(footer[-1])
@@ -106,7 +106,7 @@ def log_seconds(log: str) -> Optional[float]:
     return (datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S") - began).total_seconds()
 
 
-def train_updates(exp, tag) -> Optional[str]:
+def train_updates(exp, tag) -> str | None:
     """"epochs / updates" of a training, from the trainer's latest epoch summary (ESPnet's
     total_count of training batches carries over a resume)."""
     found = [m for log in train_logs(exp, tag)
@@ -132,7 +132,7 @@ def legonn_commit() -> str:
     return "unknown"
 
 
-def environment() -> List[str]:
+def environment() -> list[str]:
     """ESPnet's environment block: when the table was made, with what, on what."""
     import torch
 
@@ -152,11 +152,11 @@ def environment() -> List[str]:
             f"- machine: {os.cpu_count()} CPUs, GPU: {gpu}"]
 
 
-def fmt(value: Optional[float], digits: int = 1) -> str:
+def fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def table(header: Sequence[str], rows: List[Sequence]) -> str:
+def table(header: Sequence[str], rows: list[Sequence]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -6,8 +6,9 @@ with the decoder's incremental state. Each step takes the top 2*beam candidates 
 An utterance stops at its max length or when no live beam can still beat the worst of its n-best
 (optionally also, like fairseq, once `beam` hypotheses finished); its rows then leave the
 batch, so later steps get cheaper."""
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, List, Protocol, Sequence, Tuple
+from typing import Any, Protocol
 
 import torch
 
@@ -16,7 +17,7 @@ from legonn.nets.decoder import TransformerDecoder
 
 @dataclass(frozen=True)
 class Hypothesis:
-    tokens: List[int]  # without <sos> and <eos>
+    tokens: list[int]  # without <sos> and <eos>
     score: float  # summed (weighted) log-probabilities, <eos> included
     normalized_score: float  # score / (len(tokens) + 1) ** length_penalty
 
@@ -29,7 +30,7 @@ class ExtraScorer(Protocol):
     def init_state(self, utterance_of_row: torch.Tensor) -> Any:
         """utterance_of_row (N,): the input utterance each initial row decodes."""
 
-    def score(self, tokens: torch.Tensor, state: Any) -> Tuple[torch.Tensor, Any]:
+    def score(self, tokens: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         """tokens (N, t) start with <sos> -> ((N, V) next-token log-probs, advanced state)."""
 
     def reorder_state(self, state: Any, index: torch.Tensor) -> Any:
@@ -46,8 +47,8 @@ def max_output_lengths(memory_mask: torch.Tensor, max_len_a: float, max_len_b: i
 def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: torch.Tensor,
                 sos: int, eos: int, beam_size: int = 5, length_penalty: float = 0.6,
                 max_len_a: float = 1.5, max_len_b: int = 10, nbest: int = 1,
-                scorers: Sequence[Tuple[ExtraScorer, float]] = (),
-                stop_when_beam_finished: bool = False) -> List[List[Hypothesis]]:
+                scorers: Sequence[tuple[ExtraScorer, float]] = (),
+                stop_when_beam_finished: bool = False) -> list[list[Hypothesis]]:
     """memory (B, S, D), memory_mask (B, S) bool -> per utterance, its n-best hypotheses sorted
     by normalized score. Put the decoder in eval mode first (dropout would randomize search).
 
@@ -71,7 +72,7 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
     # All beams start as the same <sos> row; only the first may expand at step 0.
     scores = torch.full((batch, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0
-    finished: List[List[Hypothesis]] = [[] for _ in range(batch)]  # n-best so far
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]  # n-best so far
     finished_count = [0] * batch
 
     for step in range(int(max_lens.max()) + 1):
@@ -152,7 +153,7 @@ def nbest_is_final(finished, utterances, live_scores, nbest, length_penalty, ste
 
 
 def greedy_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: torch.Tensor,
-                  sos: int, eos: int, max_len_a: float = 1.5, max_len_b: int = 10) -> List[Hypothesis]:
+                  sos: int, eos: int, max_len_a: float = 1.5, max_len_b: int = 10) -> list[Hypothesis]:
     """Most likely next token at every step: beam search with a beam of one."""
     nbests = beam_search(decoder, memory, memory_mask, sos, eos, beam_size=1, length_penalty=0.0,
                          max_len_a=max_len_a, max_len_b=max_len_b)

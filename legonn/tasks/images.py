@@ -13,8 +13,8 @@ symbol each output position emits and which symbols each target token reads."""
 import contextlib
 import logging
 import math
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -47,7 +47,7 @@ def head_mean(weights: torch.Tensor, b: int, rows: int, cols: int) -> np.ndarray
     return weights[b, :, :rows, :cols].float().mean(0).cpu().numpy()
 
 
-def token_labels(ids: Sequence[int], tokens: Sequence[str]) -> List[str]:
+def token_labels(ids: Sequence[int], tokens: Sequence[str]) -> list[str]:
     """Tick label per position: the symbol where it is not blank and not a repeat (the symbols a
     greedy CTC reading keeps), empty elsewhere."""
     labels = []
@@ -57,7 +57,7 @@ def token_labels(ids: Sequence[int], tokens: Sequence[str]) -> List[str]:
     return labels
 
 
-def set_ticks(axis, labels: Optional[List[str]]) -> None:
+def set_ticks(axis, labels: list[str] | None) -> None:
     shown = [(i, label) for i, label in enumerate(labels or []) if label]
     if labels is None or len(shown) > MAX_TICK_LABELS:
         axis.set_major_locator(MaxNLocator(integer=True))
@@ -65,8 +65,8 @@ def set_ticks(axis, labels: Optional[List[str]]) -> None:
     axis.set_ticks([i for i, _ in shown], [label for _, label in shown], fontsize=7)
 
 
-def attention_figure(panels: List[tuple], title: str, xlabel: str, ylabel: str,
-                     xlabels: Optional[List[str]] = None, ylabels: Optional[List[str]] = None) -> Figure:
+def attention_figure(panels: list[tuple], title: str, xlabel: str, ylabel: str,
+                     xlabels: list[str] | None = None, ylabels: list[str] | None = None) -> Figure:
     """panels: (panel title, rows x cols weights); one heatmap each, at most 3 a row."""
     rows, cols = panels[0][1].shape
     ncols = min(len(panels), 3)
@@ -100,11 +100,11 @@ def read(ids: Sequence[int], tokens: Sequence[str]) -> str:
 
 
 @torch.no_grad()
-def utterance_figures(model, batch: Dict[str, torch.Tensor], ids: Sequence[str],
-                      epoch: int) -> Dict[str, Dict[str, Figure]]:
+def utterance_figures(model, batch: dict[str, torch.Tensor], ids: Sequence[str],
+                      epoch: int) -> dict[str, dict[str, Figure]]:
     """{utt: {picture name: figure}} for one batch of a LegoNNModel in eval mode."""
     inputs, lengths = batch[model.input_key], batch[f"{model.input_key}_lengths"]
-    olc_inputs: Dict[int, torch.Tensor] = {}
+    olc_inputs: dict[int, torch.Tensor] = {}
     hooks = [encoder.olc.register_forward_pre_hook(
                  lambda module, args, i=i: olc_inputs.__setitem__(i, args[1]))
              for i, encoder in enumerate(model.encoders) if encoder.olc is not None]
@@ -123,7 +123,7 @@ def utterance_figures(model, batch: Dict[str, torch.Tensor], ids: Sequence[str],
             hook.remove()
 
     greedy = [None if out.log_probs is None else out.log_probs.argmax(-1).cpu() for out in outputs]
-    figures: Dict[str, Dict[str, Figure]] = {}
+    figures: dict[str, dict[str, Figure]] = {}
     for b, utt in enumerate(ids):
         pictures = figures[utt] = {}
         labels = []  # tick labels along each interface's positions
@@ -169,7 +169,7 @@ def utterance_figures(model, batch: Dict[str, torch.Tensor], ids: Sequence[str],
 
 
 def write_images(model, iterator, out_dir: Path, epoch: int, device: str,
-                 summary_writer=None, reporter=None) -> List[Path]:
+                 summary_writer=None, reporter=None) -> list[Path]:
     """Draws every utterance of `iterator` (ESPnet's plot_att iterator) into out_dir."""
     written = []
     model.eval()

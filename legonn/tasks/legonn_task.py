@@ -1,6 +1,6 @@
 """Shared AbsTask for LegoNN models; MT and ASR differ only in their input (see mt.py, asr.py)."""
 import argparse
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 
 import yaml
 from espnet2.tasks.abs_task import AbsTask
@@ -82,11 +82,11 @@ class LegoNNTask(AbsTask):
         return interfaces, output
 
     @classmethod
-    def input_interface(cls, args) -> Optional[Interface]:
+    def input_interface(cls, args) -> Interface | None:
         return None
 
     @classmethod
-    def build_preprocess_fn(cls, args, train: bool) -> Optional[Callable]:
+    def build_preprocess_fn(cls, args, train: bool) -> Callable | None:
         if not args.use_preprocessor:
             return None
         interfaces, output = cls.load_interfaces(args)
@@ -94,11 +94,11 @@ class LegoNNTask(AbsTask):
                                   cls.input_interface(args))
 
     @classmethod
-    def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+    def required_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
         return (cls.input_key,) if inference else (cls.input_key, "text")
 
     @classmethod
-    def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+    def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
         return ("phones",)
 
     @classmethod

@@ -1,7 +1,7 @@
 """Turns a data-loader example (raw text, features) into token-id arrays, one per vocabulary:
 model input (MT source), decoder output, and the CTC target of every module interface."""
 import logging
-from typing import Dict, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from espnet2.train.preprocessor import AbsPreprocessor
@@ -17,9 +17,9 @@ class BadExample(ValueError):
 
 
 class LegoNNPreprocessor(AbsPreprocessor):
-    def __init__(self, train: bool, input_key: str, output_interface: Optional[Interface],
+    def __init__(self, train: bool, input_key: str, output_interface: Interface | None,
                  interfaces: Sequence[Interface], ctc_targets: Sequence[str],
-                 input_interface: Optional[Interface] = None):
+                 input_interface: Interface | None = None):
         super().__init__(train)
         self.input_key = input_key
         self.input_tokenizer = Tokenizer(input_interface) if input_interface else None
@@ -44,7 +44,7 @@ class LegoNNPreprocessor(AbsPreprocessor):
                              f"with {tokenizer.interface.describe()}")
         return np.asarray(ids, dtype=np.int64)
 
-    def __call__(self, uid: str, data: Dict) -> Dict[str, np.ndarray]:
+    def __call__(self, uid: str, data: dict) -> dict[str, np.ndarray]:
         out = {}
         if self.input_key in data:
             value = data[self.input_key]

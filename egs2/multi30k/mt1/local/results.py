@@ -1,7 +1,6 @@
 """RESULTS.md for the Multi30k recipe: one table per claim of the paper (Tables I, III, IX, X,
 Fig. 4), filled from exp/*/decode_*/score*/score.json; n/a = that run has not happened yet."""
 import argparse
-from typing import Optional
 
 from legonn.recipe.results import (
     bleu,
@@ -30,7 +29,7 @@ SWAPS = [("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
          ("seed swap, no CTC grounding (Table X)", "de_legonn_nogrounding", "de_legonn_nogrounding_seed2")]
 
 
-def interface_brevity(exp, tag: str, test_set: str) -> Optional[float]:
+def interface_brevity(exp, tag: str, test_set: str) -> float | None:
     numbers = score(exp, tag, test_set, "score_bleu" if tag.endswith("_ctc") else "score_interface0")
     return None if numbers is None else numbers["detokenized"]["brevity_penalty"]
 
