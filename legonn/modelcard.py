@@ -169,7 +169,7 @@ def module_card(module, name: str, source: str, results: Path | None = None) -> 
     place = {"encoder": "first in a chain", "middle": "between two interfaces", "decoder": "last in a chain"}[module.role]
     lines = front_matter(task, recipe) + [
         f"## LegoNN {module.role} module", "", f"### `{name}`", "",
-        f"A {module.role} module ({place}) exported from `{source or 'a trained model'}`"
+        f"{'An' if module.role == 'encoder' else 'A'} {module.role} module ({place}) exported from `{source or 'a trained model'}`"
         + (f" of the {recipe} recipe" if recipe else "") + f". It reads {input_line}.", "",
         "### Interfaces", "", *interface_table(rows), "",
         "### How to compose", "",
