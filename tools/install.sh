@@ -19,6 +19,6 @@ elif ! "$venv/bin/python" -c "import legonn, os, sys; sys.exit(os.path.dirname(l
   "$venv/bin/pip" install -q --no-deps -e "$root"
 fi
 # The linter the tests run (test/test_style.py); not in setup.py, whose hash keys the venv.
-[ -x "$venv/bin/ruff" ] || "$venv/bin/pip" install -q ruff
+[ -x "$venv/bin/ruff" ] || "$venv/bin/pip" install -q "ruff==0.17.6"   # pinned: a new release may add findings
 ln -sfn "$venv" "$root/tools/venv"
 echo "[install] environment ready: tools/venv -> $venv"
