@@ -29,7 +29,7 @@ train_size=25000         # De-En training sentences (Multi30k has 29000; the res
 low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, disjoint from De-En
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
-low_srcs="fr cs"          # source languages of the slices (stages 3, 4, 6)
+low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
 low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
                          # there): a slice of n sentences trains for low_passes / n epochs
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd"   # stage 2, in order
