@@ -99,7 +99,8 @@ class LegoNNTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
-        return ("phones",)
+        # CTC targets other than the output text: g2p phones, a teacher's distilled translations.
+        return ("phones", "text_kd")
 
     @classmethod
     def input_size(cls, args) -> int:
