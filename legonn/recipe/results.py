@@ -132,8 +132,19 @@ def legonn_commit() -> str:
     return "unknown"
 
 
-def environment() -> list[str]:
-    """ESPnet's environment block: when the table was made, with what, on what."""
+def training_environment(exp, tag) -> str | None:
+    """The torch build and device of a training, as its trainer logged them (ESPnet's
+    "pytorch.version=..., cuda.available=..." line): the table may be made on another machine."""
+    for log in reversed(train_logs(exp, tag)):
+        found = re.search(r"pytorch\.version=[^,\n]+, cuda\.available=\w+", log)
+        if found:
+            return found.group(0)
+    return None
+
+
+def environment(exp=None, tag: str | None = None) -> list[str]:
+    """ESPnet's environment block: when the table was made, with what, on what; with `exp` and
+    `tag`, also how that experiment was trained."""
     import torch
 
     def installed(package):
@@ -149,7 +160,9 @@ def environment() -> list[str]:
             f"- pytorch version: `pytorch {torch.__version__}`",
             f"- sacrebleu version: `{installed('sacrebleu')}`",
             f"- legonn commit: `{legonn_commit()}`",
-            f"- machine: {os.cpu_count()} CPUs, GPU: {gpu}"]
+            f"- machine: {os.cpu_count()} CPUs, GPU: {gpu}",
+            *([f"- training of `{tag}`: `{training_environment(exp, tag)}`"]
+              if tag and training_environment(exp, tag) else [])]
 
 
 def fmt(value: float | None, digits: int = 1) -> str:

@@ -4,12 +4,12 @@
 #
 #  stage 1  data, interfaces, dump for each language pair
 #  stage 2  De-En: enc-dec baseline, LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2,
-#           WEmb with CTC targets distilled from the enc-dec (beyond the paper)
+#           WEmb with CTC targets distilled from the enc-dec (beyond the paper), and the models
+#           only the modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
 #           (each trained, decoded, scored and exported as modules)
 #  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules and enc-dec baselines
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
-#  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug, and the
-#           models only those need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
+#  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug
 #  stage 6  fine-tune the composed Fr-En and Cs-En models end-to-end (Table VI)
 #  stage 7  write RESULTS.md from the score files
 #  stage 8  ship modules: the De-En WEmb encoder and decoder and the Fr encoder of the largest
@@ -30,9 +30,17 @@ low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, di
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
 low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
-low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
-                         # there): a slice of n sentences trains for low_passes / n epochs
-de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd"   # stage 2, in order
+low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
+                         # trains for low_passes / n epochs
+finetune_passes=20000    # sentences seen in fine-tuning a composition on a slice (stage 6)
+# stage 5: encoder+decoder pairs: seed swaps, architecture swaps, decoder plugs (encoder-only CTC
+# model + a decoder), the enc-dec seed swap (no interface) and the no-grounding swap (Table X)
+swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
+       de_legonn_wemb+de_legonn_beamconv de_legonn_beamconv+de_legonn_wemb
+       de_ctc+de_legonn_wemb de_ctc+de_legonn_beamconv
+       de_encdec+de_encdec_seed2 de_encdec_seed2+de_encdec
+       de_legonn_nogrounding+de_legonn_nogrounding_seed2"
+de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -49,7 +57,8 @@ if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
-low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
+passes_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( ($1 + $2 - 1) / $2 )); fi; }  # passes n
+low_epochs() { passes_epochs "$low_passes" "$1"; }
 common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --valid_set "valid_@"
         --metric bleu --input_interface "@" --ctc_interfaces en --output_interface en)
 . utils/experiments.sh   # lego_train, lego_compose, lego_finetune (egs2/TEMPLATE/legonn1/README.md)
@@ -90,6 +99,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $de_models; do
     case $model in
       legonn_wemb_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb 4-8 ;;
+      encdec_seed2) lego_train --seed 2 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
+      legonn_nogrounding_seed2) lego_train --seed 2 "de_$model" train_legonn_nogrounding 4-8 ;;
       legonn_wemb_kd) distill de_encdec train_de valid_de
                       # the test interface is scored against the reference, not a teacher
                       cp dump/test_de/text dump/test_de/text_kd
@@ -126,19 +137,9 @@ fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   for_source de
-  swap() { lego_compose --if_trained "swap_$1+$2" "exp/$1/$m/encoder0.zip" "exp/$2/$m/decoder.zip"; }
-  swap de_legonn_wemb de_legonn_wemb_seed2                    # seed swap
-  swap de_legonn_wemb_seed2 de_legonn_wemb
-  swap de_legonn_wemb de_legonn_beamconv                      # architecture swap
-  swap de_legonn_beamconv de_legonn_wemb
-  swap de_ctc de_legonn_wemb                                  # decoder plug
-  swap de_ctc de_legonn_beamconv
-  lego_train --seed 2 de_encdec_seed2 train_encdec 4-8 "${no_interface[@]}"
-  swap de_encdec de_encdec_seed2                              # seed swap, no interface
-  swap de_encdec_seed2 de_encdec
-  lego_train --seed 1 de_legonn_nogrounding train_legonn_nogrounding 4-8
-  lego_train --seed 2 de_legonn_nogrounding_seed2 train_legonn_nogrounding 4-8
-  swap de_legonn_nogrounding de_legonn_nogrounding_seed2      # Table X: no CTC grounding
+  for pair in $swaps; do
+    lego_compose --if_trained "swap_$pair" "exp/${pair%+*}/$m/encoder0.zip" "exp/${pair#*+}/$m/decoder.zip"
+  done
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -148,7 +149,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
       lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
         "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
-      lego_finetune --train_args "--max_epoch $(low_epochs "$n")" "$composed" --train_set "train_${src}_low$n"
+      lego_finetune --train_args "--max_epoch $(passes_epochs "$finetune_passes" "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done
 fi

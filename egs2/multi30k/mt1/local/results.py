@@ -108,6 +108,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--exp", default="exp")
     parser.add_argument("--low_sizes", default="500 1000 2000 4000")
+    parser.add_argument("--run", default="", help="how the run was made (a paragraph of its own)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.low_sizes.split()]
     out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
@@ -115,7 +116,8 @@ def main():
            "BLEU: sacreBLEU (13a, detokenized) on all 1000 sentences of test_2016_flickr; tok. BLEU: "
            "lower-cased whitespace tokens of the raw text. epochs / updates: from the trainer's log; "
            "train min: wall time of the training job(s). n/a: not run yet.", "",
-           "## Environment", "", *environment(), ""]
+           *([args.run, ""] if args.run else []),
+           "## Environment", "", *environment(args.exp, "de_encdec"), ""]
     out += de_en_table(args.exp) + modularity_table(args.exp) + transfer_tables(args.exp, sizes)
     print("\n".join(out))
 
