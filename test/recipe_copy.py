@@ -15,3 +15,14 @@ def copy_recipe(tmp_path: Path, recipe: str) -> Path:
     # path.sh finds the environment at ../../../tools from the TEMPLATE.
     (tmp_path / "tools").symlink_to(REPO / "tools")
     return egs2 / recipe
+
+
+def stub_runner_and_test_set(recipe: Path, runner: str) -> None:
+    """What legonn.sh reads around a job, with no real job: ./rec, a stand-in job runner running
+    the shell script `runner`; a one-sentence test set; an (empty) model file exp/x/model.pth."""
+    (recipe / "rec").write_text(runner)
+    (recipe / "rec").chmod(0o755)
+    (recipe / "dump" / "test").mkdir(parents=True)
+    (recipe / "dump" / "test" / "src_text").write_text("u1 a b\n")
+    (recipe / "exp" / "x").mkdir(parents=True)
+    (recipe / "exp" / "x" / "model.pth").write_text("")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from test.recipe_copy import stub_runner_and_test_set
+
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "egs2" / "TEMPLATE" / "legonn1"
 
@@ -54,12 +56,7 @@ mkdir -p exp/x/stats
 
 
 def test_training_stages_use_train_cmd_and_decoding_uses_decode_cmd(recipe):
-    (recipe / "rec").write_text(RECORDER)
-    (recipe / "rec").chmod(0o755)
-    (recipe / "dump" / "test").mkdir(parents=True)
-    (recipe / "dump" / "test" / "src_text").write_text("u1 a b\n")
-    (recipe / "exp" / "x").mkdir(parents=True)
-    (recipe / "exp" / "x" / "model.pth").write_text("")
+    stub_runner_and_test_set(recipe, RECORDER)
     runners = ["--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec train",
                "--decode_cmd", "./rec decode", "--nj", "1"]
     assert legonn_sh(recipe, "--stage", "4", "--stop_stage", "5", *runners).returncode == 0
@@ -72,3 +69,22 @@ def test_training_stages_use_train_cmd_and_decoding_uses_decode_cmd(recipe):
     shutil.rmtree(recipe / "exp" / "x" / "decode_test")
     legonn_sh(recipe, "--stage", "5", "--stop_stage", "6", *runners, "--cmd", "./rec one")
     assert [line.split()[0] for line in (recipe / "calls").read_text().splitlines()] == ["one", "one"]
+
+
+def test_an_interface_trained_on_a_text_variant_is_scored_against_the_reference_where_that_variant_is_absent(recipe):
+    # Distilled CTC targets (text_kd) exist for the training sets only; a test set has its reference.
+    decoded = recipe / "exp" / "x" / "decode_test"
+    (decoded / "interface0").mkdir(parents=True)
+    (recipe / "dump" / "test").mkdir(parents=True)
+    (recipe / "dump" / "test" / "text").write_text("u1 a man rides a brown horse\n")
+    (decoded / "text").write_text("u1 a man rides a brown horse\n")
+    (decoded / "interface0" / "text").write_text("u1 a man rides a brown horse\n")
+    result = legonn_sh(recipe, "--tag", "x", "--test_sets", "test", "--metric", "bleu", "--ctc_interfaces", "en",
+                       "--ctc_targets", "text_kd", "--stage", "7", "--stop_stage", "7")
+    assert result.returncode == 0, result.stderr
+    interface_score = (decoded / "score_interface0" / "score.json").read_text()
+    assert '"metric": "bleu"' in interface_score and '"score": 100.0' in interface_score
+    # A missing target of another kind (phones) is still an error.
+    result = legonn_sh(recipe, "--tag", "x", "--test_sets", "test", "--metric", "bleu", "--ctc_interfaces", "phone",
+                       "--ctc_targets", "phones", "--stage", "7", "--stop_stage", "7")
+    assert result.returncode != 0

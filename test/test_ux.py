@@ -21,6 +21,7 @@ from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
 from legonn.progress import progress
 from legonn.recipe import results
 from legonn.tasks.asr import ASRTask
+from test.recipe_copy import stub_runner_and_test_set
 from test.test_zoo import mt_recipe, save_experiment  # noqa: F401 (a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,12 +104,7 @@ for d in exp/x/decode_test*/split/1; do echo "u1 a" > $d/text; echo "beam_size: 
 def test_legonn_sh_decodes_another_search_beside_the_default_and_times_each_stage(tmp_path):
     for name in ("legonn.sh", "utils", "path.sh", "cmd.sh"):
         (tmp_path / name).symlink_to(TEMPLATE / name)
-    (tmp_path / "rec").write_text(RECORDER)
-    (tmp_path / "rec").chmod(0o755)
-    (tmp_path / "dump" / "test").mkdir(parents=True)
-    (tmp_path / "dump" / "test" / "src_text").write_text("u1 a b\n")
-    (tmp_path / "exp" / "x").mkdir(parents=True)
-    (tmp_path / "exp" / "x" / "model.pth").write_text("")
+    stub_runner_and_test_set(tmp_path, RECORDER)
     common = ["./legonn.sh", "--tag", "x", "--decode_cmd", "./rec", "--nj", "1", "--stage", "6", "--stop_stage", "6"]
     run = lambda *extra: subprocess.run([*common, *extra], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     default = run()

@@ -101,9 +101,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       legonn_wemb_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb 4-8 ;;
       encdec_seed2) lego_train --seed 2 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       legonn_nogrounding_seed2) lego_train --seed 2 "de_$model" train_legonn_nogrounding 4-8 ;;
-      legonn_wemb_kd) distill de_encdec train_de valid_de
-                      # the test interface is scored against the reference, not a teacher
-                      cp dump/test_de/text dump/test_de/text_kd
+      legonn_wemb_kd) distill de_encdec train_de valid_de   # test_de: scored against its reference
                       lego_train --seed 1 "de_$model" train_legonn_wemb 4-8 --ctc_targets text_kd ;;
       encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
