@@ -125,3 +125,23 @@ def test_the_results_stage_writes_tables_for_what_was_run(recipe):
     # This test trained tags 'wemb' and 'ctc', not the recipe's own experiments: rows say n/a.
     assert "| LegoNN WEmb | `de_legonn_wemb` | n/a |" in results
     assert "## Modularity on De-En" in results and "### Fr-En, BLEU on test_2016_flickr by slice size" in results
+
+
+@pytest.mark.slow
+def test_the_parallel_runner_builds_the_table_and_fits_the_de_en_epochs_to_its_budget(tmp_path):
+    recipe = copy_recipe(tmp_path, "multi30k/mt1")
+    run(recipe, "local/run_parallel.sh", "--mini", "true", "--data_root", str(SHARED_DATA / "multi30k"),
+        "--de_models", "legonn_wemb ctc", "--train_minutes", "0.05")
+    summary = (recipe / "mini/exp/parallel/summary.log").read_text()
+    assert "De-En: resumed with --epochs 2" in summary  # 3 s could not hold the configs' 20
+    assert "FAILED" not in summary and "all done" in summary
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]]
+            for line in (recipe / "mini/RESULTS.md").read_text().splitlines() if line.startswith("| ")]
+    bleu = {}  # the first table's row of each name (Fr before Cs), n/a where nothing was scored
+    for row in rows:
+        bleu.setdefault(row[0], row[1:])
+    assert float(bleu["LegoNN WEmb"][1]) >= 0  # exp, BLEU, ...
+    plug = next(row for row in rows if row[:3] == ["decoder plug", "`de_ctc`", "`de_legonn_wemb`"])
+    assert float(plug[3]) >= 0
+    assert float(bleu["encoder module + De-En WEmb decoder, no fine-tuning"][0]) >= 0  # Fr, n=100
+    assert float(bleu["WEmb composition fine-tuned on the slice"][0]) >= 0

@@ -60,6 +60,8 @@ fit_epochs() {
   max_epoch=$(sed -n 's/^max_epoch: *//p' conf/train_legonn_wemb.yaml)
   for m in $de_models; do  # each needs two epochs, or has ended
     while [ ! -f "$work/exp/de_$m/2epoch.pth" ] && kill -0 "${job[de_$m]}" 2>/dev/null; do sleep 5; done
+    # a training trained before (its early epochs averaged away) says nothing about this one
+    [ -f "$work/exp/de_$m/1epoch.pth" ] && [ -f "$work/exp/de_$m/2epoch.pth" ] || continue
     seconds=$(( $(mtime "$work/exp/de_$m/2epoch.pth") - $(mtime "$work/exp/de_$m/1epoch.pth") ))
     [ "$seconds" -gt "$slowest" ] && slowest=$seconds
   done
