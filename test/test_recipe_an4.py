@@ -69,7 +69,7 @@ def test_modules_are_exported_and_results_written(recipe):
         assert (recipe / "exp" / archive).is_file()
     results = (recipe / "RESULTS.md").read_text()
     row = next(line for line in results.splitlines() if "`legonn_wemb`" in line)
-    wer, encoder_wer, updates = row.split("|")[5:8]
+    wer, _vs_sanity, encoder_wer, updates = row.split("|")[5:9]
     float(wer), float(encoder_wer)  # numbers, not n/a
     assert updates.strip().startswith("2 / ")  # the mini profile's 2 epochs, read from train.log
     assert "`phone_ctc`" in results

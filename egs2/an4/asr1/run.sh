@@ -3,7 +3,8 @@
 # (section IV-A) at a size that trains on 2 CPUs, with a character interface and a phone
 # interface (g2p_en phones, App. A-B).
 #
-#  stage 1  data (held-out speakers for valid), interfaces (char, phone), fbank dump
+#  stage 1  data (held-out speakers for valid), speed perturbation of train (data/train_sp),
+#           interfaces (char, phone, from the unperturbed transcripts), fbank dump
 #  stage 2  enc-dec baseline, LegoNN WEmb and BeamConv, encoder-only CTC over characters,
 #           encoder-only phone recognizer, and a sanity baseline outside the paper (the enc-dec
 #           with joint CTC, as ESPnet trains its AN4 reference); each decoded and scored (WER,
@@ -15,24 +16,29 @@ stop_stage=3
 data_root=../../../../shared/data/an4   # CMU AN4 (etc/, wav/); see local/data.sh
 mini=false               # true: 100 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
+speed_perturb="0.9 1.0 1.1"   # speed factors of the training data (ESPnet's AN4 recipe); "": none
 text_unit=char           # the text interface: char, or bpe (then --bpe_size)
 bpe_size=100
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
+test_sets=test           # sets to decode and score (valid: to tune the search on)
+penalty=1.0              # length penalty of the search: score / length**penalty (paper: 1.0)
 models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc;
                          # with --mini true: legonn_wemb phone_ctc)
-declare default_beam_size=$beam_size   # (declare: not an option) the search of decode_<set>/
+declare default_beam_size=$beam_size default_penalty=$penalty   # (declare: not options) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
+[ "$mini" = true ] && speed_perturb=""   # the CI smoke profile trains on 100 plain utterances
+train_set=train; [ -n "$speed_perturb" ] && train_set=train_sp
 data_opts=""
 train_args=""
-inference_args="--beam_size $beam_size --penalty 1.0"
+inference_args="--beam_size $beam_size --penalty $penalty"
 # The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
-# into exp/<tag>/decode_<set>_beam<N>_lp1.0/ beside it.
-default_inference_args="--beam_size $default_beam_size --penalty 1.0"
+# (or --penalty) into exp/<tag>/decode_<set>_beam<N>_lp<P>/ beside it.
+default_inference_args="--beam_size $default_beam_size --penalty $default_penalty"
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   data_opts="--mini 100"; epochs=${epochs:-2}
   inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
@@ -48,7 +54,7 @@ if [ -z "$models" ]; then
   models="encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc"
   [ "$mini" = true ] && models="legonn_wemb phone_ctc"   # a LegoNN model and an encoder-only one
 fi
-common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
+common=(--task asr --metric wer --nj "$nj" --train_set "$train_set" --valid_set valid --test_sets "$test_sets"
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
         --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")
@@ -58,7 +64,11 @@ lego_common=("${common[@]}") lego_train_args=$train_args
 one=(--seed 1 --abs_stats)
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
+  ./legonn.sh "${common[@]}" --train_set train --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
+  if [ -n "$speed_perturb" ]; then  # data/train_sp: every training utterance at each speed
+    python -m legonn.recipe.speed_perturb data/train data/train_sp --factors $speed_perturb
+    python -m legonn.recipe.data_dir validate data/train_sp
+  fi
   size=0; [ "$text_unit" = bpe ] && size=$bpe_size
   ./legonn.sh "${common[@]}" --stage 2 --stop_stage 2 \
     --interfaces "$text_unit=$text_unit:$size:data/train/text phone=phone:0:data/train/phones"

@@ -5,9 +5,9 @@ another search's decodings (exp/*/decode_test_TAG/). The search column names the
 import argparse
 
 from legonn.recipe.results import (
+    environment,
     error_rate,
     fmt,
-    legonn_commit,
     score,
     search_used,
     table,
@@ -41,16 +41,21 @@ def main():
            "epochs / updates: training passes and optimizer steps, from the trainer's log. "
            "Sanity reference for the baseline: ESPnet's published AN4 transformer "
            "(`egs2/an4/asr1/README.md` in espnet/espnet, 2021: BPE 30, speed perturbation, "
-           "CTC weight 0.3, beam 10, no LM) has 7.6% WER on the same 130 utterances / 773 words.", ""]
+           "CTC weight 0.3, beam 10, no LM) has 7.6% WER on the same 130 utterances / 773 words. "
+           "vs sanity: WER relative to the enc-dec + joint CTC baseline (`encdec_ctc`), in % of its WER. "
+           "Training data: `data/train_sp` (speed perturbation 0.9/1.0/1.1) unless the run was made "
+           "with `--speed_perturb \"\"`.", "", "## Environment", "", *environment(), ""]
+    sanity = error_rate(exp, "encdec_ctc", test, inference_tag=itag)
     rows = []
     for tag, what, ctc, ce in MODELS:
         wer = error_rate(exp, tag, test, inference_tag=itag)
         encoder = wer if tag == "ctc" else error_rate(exp, tag, test, "score_interface0", itag)
-        rows.append([what, f"`{tag}`", ctc, ce, fmt(wer), fmt(encoder) if ctc != "no" else "-",
+        rel = f"{100 * (wer - sanity) / sanity:+.1f}" if wer is not None and sanity and tag != "encdec_ctc" else "-"
+        rows.append([what, f"`{tag}`", ctc, ce, fmt(wer), rel, fmt(encoder) if ctc != "no" else "-",
                      train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag)),
                      search_used(exp, tag, test, itag) or "n/a"])
     out += ["## Test WER (paper Table II, AN4 scale)", "",
-            table(["model", "exp", "CTC", "CE", "WER %", "Enc. WER %", "epochs / updates", "train min", "search"],
+            table(["model", "exp", "CTC", "CE", "WER %", "vs sanity %", "Enc. WER %", "epochs / updates", "train min", "search"],
                   rows), ""]
     rows = [["Phoneme recognizer (encoder only, CTC over g2p_en phones)", "`phone_ctc`",
              fmt(error_rate(exp, "phone_ctc", test, "score_interface0", itag)),
@@ -58,7 +63,6 @@ def main():
              search_used(exp, "phone_ctc", test, itag) or "n/a"]]
     out += ["## Phone interface", "",
             table(["model", "exp", "PER %", "epochs / updates", "train min", "search"], rows), ""]
-    out += [f"legonn commit: {legonn_commit()}", ""]
     print("\n".join(out))
 
 
