@@ -30,9 +30,8 @@ low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, di
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
 low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
-low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
-                         # trains for low_passes / n epochs
-finetune_passes=20000    # sentences seen in fine-tuning a composition on a slice (stage 6)
+low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
+                         # there): a slice of n sentences trains for low_passes / n epochs
 # stage 5: encoder+decoder pairs: seed swaps, architecture swaps, decoder plugs (encoder-only CTC
 # model + a decoder), the enc-dec seed swap (no interface) and the no-grounding swap (Table X)
 swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
@@ -57,8 +56,7 @@ if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
-passes_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( ($1 + $2 - 1) / $2 )); fi; }  # passes n
-low_epochs() { passes_epochs "$low_passes" "$1"; }
+low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
 common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --valid_set "valid_@"
         --metric bleu --input_interface "@" --ctc_interfaces en --output_interface en)
 . utils/experiments.sh   # lego_train, lego_compose, lego_finetune (egs2/TEMPLATE/legonn1/README.md)
@@ -147,7 +145,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
       lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
         "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
-      lego_finetune --train_args "--max_epoch $(passes_epochs "$finetune_passes" "$n")" "$composed" --train_set "train_${src}_low$n"
+      lego_finetune --train_args "--max_epoch $(low_epochs "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done
 fi
