@@ -341,16 +341,20 @@ def _load_consistent(data_dir: Path) -> tuple[dict[str, list[Entry]], list[str]]
     return tables, usable
 
 
+def write_spk2utt(out_dir: Path, utt2spk) -> None:
+    """out_dir/spk2utt from (utterance, speaker) pairs: speakers sorted, utterances in the given order."""
+    spk2utts: dict[str, list[str]] = {}
+    for utt, spk in utt2spk:
+        spk2utts.setdefault(spk, []).append(utt)
+    write_lines(out_dir / "spk2utt", (f"{spk} {' '.join(utts)}" for spk, utts in sorted(spk2utts.items())))
+
+
 def _write_subset(data_dir: Path, out_dir: Path, tables: dict[str, list[Entry]], wanted: set[str]) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, entries in tables.items():
         write_lines(out_dir / name, (e.line for e in entries if e.utt_id in wanted))
     if "utt2spk" in tables:
-        spk2utts: dict[str, list[str]] = {}
-        for entry in tables["utt2spk"]:
-            if entry.utt_id in wanted:
-                spk2utts.setdefault(entry.value, []).append(entry.utt_id)
-        write_lines(out_dir / "spk2utt", (f"{spk} {' '.join(utts)}" for spk, utts in sorted(spk2utts.items())))
+        write_spk2utt(out_dir, ((e.utt_id, e.value) for e in tables["utt2spk"] if e.utt_id in wanted))
     for name in SET_FILES:
         if (data_dir / name).is_file():
             shutil.copyfile(data_dir / name, out_dir / name)

@@ -154,6 +154,7 @@ def environment(exp=None, tag: str | None = None) -> list[str]:
             return "not installed"
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    trained = training_environment(exp, tag) if tag else None
     return [f"- date: `{datetime.now():%a %b %d %H:%M:%S %Y}`",
             f"- python version: `{platform.python_version()}`",
             f"- espnet version: `espnet {installed('espnet')}`",
@@ -161,8 +162,7 @@ def environment(exp=None, tag: str | None = None) -> list[str]:
             f"- sacrebleu version: `{installed('sacrebleu')}`",
             f"- legonn commit: `{legonn_commit()}`",
             f"- machine: {os.cpu_count()} CPUs, GPU: {gpu}",
-            *([f"- training of `{tag}`: `{training_environment(exp, tag)}`"]
-              if tag and training_environment(exp, tag) else [])]
+            *([f"- training of `{tag}`: `{trained}`"] if trained else [])]
 
 
 def fmt(value: float | None, digits: int = 1) -> str:

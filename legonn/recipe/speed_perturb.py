@@ -23,7 +23,7 @@ import numpy as np
 import soundfile
 
 from legonn.progress import progress
-from legonn.recipe.data_dir import UTTERANCE_FILES, DataDirError, read_entries
+from legonn.recipe.data_dir import UTTERANCE_FILES, DataDirError, read_entries, write_spk2utt
 from legonn.utils import write_lines
 
 PER_UTTERANCE = tuple(name for name in UTTERANCE_FILES if name not in ("feats.scp", "utt2num_frames"))
@@ -83,10 +83,7 @@ def speed_perturb(data_dir: str | Path, out_dir: str | Path, factors: list[float
     for name, lines in out.items():
         write_lines(out_dir / name, (f"{u} {v}" if v else u for u, v in lines))
     if "utt2spk" in out:
-        spk2utt: dict[str, list[str]] = {}
-        for utt, spk in out["utt2spk"]:
-            spk2utt.setdefault(spk, []).append(utt)
-        write_lines(out_dir / "spk2utt", (f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())))
+        write_spk2utt(out_dir, out["utt2spk"])
     done.write_text(stamp + "\n", encoding="utf-8")
     return len(out["wav.scp"])
 
