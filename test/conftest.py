@@ -20,12 +20,26 @@ def _activated_environment() -> dict:
 
 
 os.environ.update(_activated_environment())
+# ./test/run.sh runs the suite on one pytest-xdist worker per core: each worker's processes (and
+# the recipes they start) get one thread, so that the workers do not contend for the cores.
+WORKER_THREADS = 1 if "PYTEST_XDIST_WORKER" in os.environ else 2
+if WORKER_THREADS == 1:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (--dist loadgroup), a file's tests run on one worker, so that its module
+    fixtures (a recipe run) are built once, and the fault-injection files share one worker: one
+    toy recipe and one faults table for all of them (test/faults_common.py)."""
+    for item in items:
+        name = item.path.stem
+        item.add_marker(pytest.mark.xdist_group("faults" if name.startswith("test_faults_") else name))
 
 
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(WORKER_THREADS)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,15 @@
 """Starting a LegoNN task process: ESPnet's eager imports of text front-ends that legonn's own
 preprocessor never uses (g2p_en, tacotron_cleaner, and through both inflect) are deferred, and
 they still work for code that does use them."""
+import os
 import subprocess
 import sys
 
 
-def run_python(code: str) -> list:
+def run_python(code: str, **environment) -> list:
     """The lines `code` printed (ESPnet prints a notice of its own when it has no flash_attn)."""
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **environment})
     assert result.returncode == 0, result.stderr[-3000:]
     return [line for line in result.stdout.splitlines() if "Flash Attention" not in line]
 
@@ -26,3 +28,16 @@ def test_the_deferred_modules_work_when_something_uses_them():
                      "import g2p_en\n"
                      "print(g2p_en.G2p.__name__)")
     assert out == ["MISTER SMITH HAS TWO DOGS", "G2p"]
+
+
+def test_legonn_commands_skip_espnets_typeguard_instrumentation_unless_asked():
+    """A wrong argument type meets ESPnet's own check (an unknown symbol) rather than typeguard's,
+    in any process that runs a legonn command (legonn.bin); LEGONN_TYPECHECK=1 restores typeguard."""
+    code = ("import legonn.bin\n"
+            "from espnet2.text.token_id_converter import TokenIDConverter\n"
+            "try:\n"
+            "    TokenIDConverter(token_list=['a', '<unk>'], unk_symbol=3)\n"
+            "except Exception as error:\n"
+            "    print(type(error).__name__)")
+    assert run_python(code, LEGONN_TYPECHECK="0") == ["RuntimeError"]
+    assert run_python(code, LEGONN_TYPECHECK="1") == ["TypeCheckError"]

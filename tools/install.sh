@@ -18,7 +18,9 @@ elif ! "$venv/bin/python" -c "import legonn, os, sys; sys.exit(os.path.dirname(l
   # Same environment, another clone: point the editable install at this one.
   "$venv/bin/pip" install -q --no-deps -e "$root"
 fi
-# The linter the tests run (test/test_style.py); not in setup.py, whose hash keys the venv.
+# Test tools not in setup.py, whose hash keys the venv: the linter test/test_style.py runs, and
+# pytest-xdist, which ./test/run.sh spreads the suite over the cores with.
 [ -x "$venv/bin/ruff" ] || "$venv/bin/pip" install -q "ruff==0.17.6"   # pinned: a new release may add findings
+"$venv/bin/python" -c "import xdist" 2>/dev/null || "$venv/bin/pip" install -q "pytest-xdist==3.8.0"
 ln -sfn "$venv" "$root/tools/venv"
 echo "[install] environment ready: tools/venv -> $venv"
