@@ -16,6 +16,8 @@ stop_stage=3
 data_root=../../../../shared/data/an4   # CMU AN4 (etc/, wav/); see local/data.sh
 mini=false               # true: 100 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
+ngpu=0                   # GPUs for training and decoding (0: CPU)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision, GPU)
 speed_perturb="0.9 1.0 1.1"   # speed factors of the training data (ESPnet's AN4 recipe); "": none
 text_unit=char           # the text interface: char, or bpe (then --bpe_size)
 bpe_size=100
@@ -50,11 +52,12 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
   done
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
+[ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
 if [ -z "$models" ]; then
   models="encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc"
   [ "$mini" = true ] && models="legonn_wemb phone_ctc"   # a LegoNN model and an encoder-only one
 fi
-common=(--task asr --metric wer --nj "$nj" --train_set "$train_set" --valid_set valid --test_sets "$test_sets"
+common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set "$train_set" --valid_set valid --test_sets "$test_sets"
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
         --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")

@@ -19,6 +19,7 @@ stage=1
 stop_stage=5
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=16
 de_en=../../wmt19_de_en/mt1
 tedlium=../../tedlium/asr1
@@ -32,7 +33,7 @@ dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 two=(--ctc_interfaces "phones en_epted2000" --ctc_targets "phones text" --output_interface en_epted2000)
 ted=$tedlium/exp/ted_phone_ctc/modules
 . utils/experiments.sh   # lego_train, lego_compose, lego_finetune, lego_carry (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 ft=(--finetune_config conf/finetune.yaml)   # every composition can be fine-tuned (stage 5)
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then

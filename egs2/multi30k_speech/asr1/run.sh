@@ -27,6 +27,8 @@ num_train=2000           # synthesized training utterances (RESULTS.md: 2000)
 num_text=10000           # captions (from the MT recipe's English training side) for the text-only pronunciation module
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
+ngpu=0                   # GPUs for training and decoding (0: CPU)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision, GPU)
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
 models=                  # stage 2 experiments (default: encdec legonn_wemb phone_ctc legonn_3module
@@ -73,9 +75,12 @@ fi
 if [ -n "$epochs" ]; then
   for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} --max_epoch $epochs"; done
 fi
+if [ -n "$extra_train_args" ]; then
+  for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} $extra_train_args"; done
+fi
 mt_interface=$mt_dir/data/interfaces/en
 mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
-common=(--task asr --metric wer --nj "$nj" --train_set train --valid_set valid --test_sets test
+common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set train --valid_set valid --test_sets test
         --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")
 three=(--ctc_interfaces "phone en" --ctc_targets "phones text")

@@ -14,6 +14,7 @@ stage=1
 stop_stage=4
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=32
 units=2000               # the interface of every model: sp2000 or sp100 (both are built)
 . utils/parse_options.sh
@@ -27,7 +28,7 @@ common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --va
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 no_interface=(--ctc_interfaces "" --ctc_targets "")
 . utils/experiments.sh   # lego_train, lego_compose (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 # Every experiment is named after its interface: exp/<model>_sp$units.
 # swap <encoder model> <decoder model>: their modules composed, decoded and scored, no training
 swap() { lego_compose "swap_$1+${2}_sp$units" "exp/$1_sp$units/modules/encoder0.zip" "exp/$2_sp$units/modules/decoder.zip"; }

@@ -15,6 +15,7 @@ stage=1
 stop_stage=2
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=16
 europarl=../../europarl_st/asr1
 . utils/parse_options.sh
@@ -25,7 +26,7 @@ common=(--task asr --metric wer --ngpu "$ngpu" --nj "$nj" --train_set train --va
 [ -n "$train_launcher" ] && common+=(--train_launcher "$train_launcher")
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 . utils/experiments.sh   # lego_train, lego_carry (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 3 --interfaces \

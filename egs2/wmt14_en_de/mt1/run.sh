@@ -14,6 +14,7 @@ stop_stage=3
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or a launcher, e.g. "torchrun --no-python --standalone --nproc_per_node 8"
                          # (then --ngpu 1: one GPU per process; see README.md for multi-node)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=8                     # decoding jobs
 bpe_size=32000
 . utils/parse_options.sh
@@ -26,7 +27,7 @@ common=(--ngpu "$ngpu" --nj "$nj" --train_set train --valid_set valid --test_set
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 
 . utils/experiments.sh   # lego_train, lego_compose (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 # swap <encoder model> <decoder model>: their modules composed, decoded and scored, no training
 swap() { lego_compose "swap_$1+$2" "exp/$1/modules/encoder0.zip" "exp/$2/modules/decoder.zip"; }
 no_interface=(--ctc_interfaces "" --ctc_targets "")

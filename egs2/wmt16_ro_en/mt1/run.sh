@@ -15,6 +15,7 @@ stop_stage=4
 data_only=false          # stage 1: only local/data.sh (its text feeds the joint BPE of wmt19)
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=8
 de_en=../../wmt19_de_en/mt1
 . utils/parse_options.sh
@@ -26,7 +27,7 @@ common=(--ngpu "$ngpu" --nj "$nj" --train_set train --valid_set valid --test_set
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 encoder=exp/roen_ctc/modules/encoder0.zip
 . utils/experiments.sh   # lego_train, lego_compose, lego_finetune (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 1 --stop_stage 1

@@ -17,6 +17,7 @@ stage=1
 stop_stage=4
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
 nj=8
 joint_size=41000
 ro_en=../../wmt16_ro_en/mt1
@@ -30,7 +31,7 @@ common=(--ngpu "$ngpu" --nj "$nj" --metric bleu --max_len 250 --input_interface 
 dist=""; [ "$ngpu" -gt 1 ] && dist="--multiprocessing_distributed true"
 
 . utils/experiments.sh   # lego_train (../../TEMPLATE/legonn1/README.md)
-lego_common=("${common[@]}") lego_train_args=$dist
+lego_common=("${common[@]}") lego_train_args="$dist${extra_train_args:+ $extra_train_args}"
 # set_up <data suffix: "" or _nopunct> <English interface>: the sets and interface of the next models
 set_up() { lego_common=("${common[@]}" --train_set "train$1" --valid_set "valid$1" --test_sets "test$1"
                         --ctc_interfaces "$2" --output_interface "$2"); }
