@@ -6,7 +6,8 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("LEGONN_SHARED_DATA", REPO.parent / "shared" / "data"))
+# The corpora, where run_all.sh looks for them: LEGONN_DATA, or ../shared/data beside the clone.
+SHARED_DATA = Path(os.environ.get("LEGONN_DATA", REPO.parent / "shared" / "data"))
 
 
 def _activated_environment() -> dict:
@@ -25,15 +26,24 @@ os.environ.update(_activated_environment())
 WORKER_THREADS = 1 if "PYTEST_XDIST_WORKER" in os.environ else 2
 if WORKER_THREADS == 1:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+# As in legonn's commands, ESPnet's typeguard instrumentation is skipped (legonn/bin/__init__.py).
+import legonn.bin  # noqa: E402,F401
+
+# The files whose module fixtures run whole mini recipes, longest first: under pytest-xdist they
+# start first, so that the short files fill the other workers' time instead of trailing them.
+LONGEST_FIRST = ["test_recipe_mt", "test_recipe_an4", "test_recipe_multi30k_speech", "test_ddp"]
 
 
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (--dist loadgroup), a file's tests run on one worker, so that its module
     fixtures (a recipe run) are built once, and the fault-injection files share one worker: one
-    toy recipe and one faults table for all of them (test/faults_common.py)."""
+    toy recipe and one faults table for all of them (test/faults_common.py). Groups are handed
+    out in the order of the items: the longest first."""
     for item in items:
         name = item.path.stem
         item.add_marker(pytest.mark.xdist_group("faults" if name.startswith("test_faults_") else name))
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: file order otherwise
 
 
 @pytest.fixture(autouse=True)

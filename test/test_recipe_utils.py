@@ -24,10 +24,10 @@ from legonn.recipe.data_dir import (
     subset,
     validate,
 )
+from test.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 UTILS = REPO / "egs2" / "TEMPLATE" / "legonn1" / "utils"
-SHARED_DATA = Path(os.environ.get("LEGONN_SHARED_DATA", REPO.parent / "shared" / "data"))
 AN4_SPH = min((SHARED_DATA / "an4" / "wav").glob("**/*.sph"), default=None)
 
 

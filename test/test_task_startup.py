@@ -1,6 +1,7 @@
-"""Starting a LegoNN task process: ESPnet's eager imports of text front-ends that legonn's own
-preprocessor never uses (g2p_en, tacotron_cleaner, and through both inflect) are deferred, and
-they still work for code that does use them."""
+"""Starting a LegoNN task process (a legonn command: legonn.bin first): ESPnet's eager imports of
+text front-ends that legonn's own preprocessor never uses (g2p_en, tacotron_cleaner, and through
+both inflect) are deferred, and they still work for code that does use them; ESPnet's typeguard
+instrumentation is skipped unless asked for."""
 import os
 import subprocess
 import sys
@@ -15,14 +16,14 @@ def run_python(code: str, **environment) -> list:
 
 
 def test_importing_a_task_does_not_run_g2p_en_tacotron_cleaner_or_inflect():
-    loaded = run_python("import sys, legonn.tasks.mt, legonn.tasks.asr\n"
+    loaded = run_python("import sys, legonn.bin, legonn.tasks.mt, legonn.tasks.asr\n"
                         "print(sorted(m for m in ('inflect', 'g2p_en.g2p', 'tacotron_cleaner.numbers') "
                         "if m in sys.modules))")
     assert loaded == ["[]"]
 
 
 def test_the_deferred_modules_work_when_something_uses_them():
-    out = run_python("import legonn.tasks.mt\n"
+    out = run_python("import legonn.bin, legonn.tasks.mt\n"
                      "from espnet2.text.cleaner import TextCleaner\n"
                      "print(TextCleaner(['tacotron'])('Mr. Smith has 2 dogs'))\n"
                      "import g2p_en\n"

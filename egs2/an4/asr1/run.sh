@@ -44,7 +44,8 @@ default_inference_args="--beam_size $default_beam_size --penalty $default_penalt
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   data_opts="--mini 100"; epochs=${epochs:-2}
   inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
-  train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
+  # attention plots (tested in test/test_images.py) would be a third of a mini training's time
+  train_args="--num_att_plot 0 --batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --decoder_conf layers=1"
   train_args+=" --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"   # ingestor dim = decoder dim
   for part in encoder_conf decoder_conf; do

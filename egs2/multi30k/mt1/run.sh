@@ -49,7 +49,8 @@ data_opts="--max_train $train_size --low_sizes ${low_sizes// /,} --max_eval $eva
 train_args=""
 if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
   low_sizes=100; low_srcs=fr; data_opts="--max_train 300 --low_sizes 100 --max_eval 60"; bpe_size=300; epochs=${epochs:-2}
-  train_args="--batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
+  # attention plots (tested in test/test_images.py) would be a third of a mini training's time
+  train_args="--num_att_plot 0 --batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
   for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=64 --$part ffn_dim=128 --$part heads=2"
   done

@@ -53,7 +53,8 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
   mt_dir=$mt_dir/mini
   data_opts="--mini 60 --nj $nj"; epochs=${epochs:-2}
   inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
-  train_args="--batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
+  # attention plots (tested in test/test_images.py) would be a third of a mini training's time
+  train_args="--num_att_plot 0 --batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"
   for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=32 --$part ffn_dim=64 --$part heads=2 --$part layers=1"
@@ -61,8 +62,9 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
   # middle_modules is a list (no key=value overrides): the whole module, as JSON without spaces.
   three_module_args='--middle_modules [{"ingestor":"wemb","ingestor_conf":{"rf":5,"heads":2,"ffn_dim":64,"layers":1},'
   three_module_args+='"encoder_conf":{"dim":32,"heads":2,"ffn_dim":64,"layers":1,"olc":{"ratio":0.6,"max_len":160,"layers":1}}}]'
-  finetune_args="--batch_bins 400000"
+  finetune_args="--num_att_plot 0 --batch_bins 400000"
   num_text=200
+  pron_args="--num_att_plot 0"
   for part in encoder_conf.dim=32 encoder_conf.ffn_dim=64 encoder_conf.heads=2 encoder_conf.layers=1 \
               ingestor_conf.ffn_dim=64 ingestor_conf.heads=2; do
     pron_args+=" --input_marginals $part"
