@@ -12,7 +12,7 @@ from test.recipe_copy import copy_recipe
 pytestmark = pytest.mark.skipif(not (SHARED_DATA / "multi30k").is_dir(), reason="no Multi30k data")
 COMMON = ["--nj", "2", "--valid_set", "valid_de", "--test_sets", "test_de", "--input_interface", "de",
           "--ctc_interfaces", "en", "--train_set", "train_de"]
-TINY = ("--max_epoch 1 --batch_bins 3000 --encoder_conf dim=32 --encoder_conf ffn_dim=64 "
+TINY = ("--max_epoch 1 --num_att_plot 0 --batch_bins 3000 --encoder_conf dim=32 --encoder_conf ffn_dim=64 "
         "--encoder_conf heads=2 --decoder_conf dim=32 --decoder_conf ffn_dim=64 "
         "--decoder_conf heads=2 --ingestor_conf ffn_dim=64 --ingestor_conf heads=2")
 
