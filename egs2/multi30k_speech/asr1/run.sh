@@ -74,12 +74,9 @@ if [ -z "$models" ]; then
   models="encdec legonn_wemb phone_ctc legonn_3module encdec_ctc"
   [ "$mini" = true ] && models="encdec legonn_wemb phone_ctc legonn_3module"
 fi
-if [ -n "$epochs" ]; then
-  for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} --max_epoch $epochs"; done
-fi
-if [ -n "$extra_train_args" ]; then
-  for v in train_args finetune_args pron_args; do printf -v "$v" '%s' "${!v} $extra_train_args"; done
-fi
+for v in train_args finetune_args pron_args; do  # every training: --epochs, then --extra_train_args
+  printf -v "$v" '%s' "${!v}${epochs:+ --max_epoch $epochs}${extra_train_args:+ $extra_train_args}"
+done
 mt_interface=$mt_dir/data/interfaces/en
 mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
 common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set train --valid_set valid --test_sets test
