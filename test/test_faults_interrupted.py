@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import re
+import shutil
 import signal
 import time
 import traceback
@@ -185,6 +186,7 @@ def _(toy, tmp):
 @case("kill-9-during-decoding", GROUP, "kill -9 decoding job 2 of 2, then ./legonn.sh --stage 6 --stop_stage 6 --nj 2")
 def _(toy, tmp):
     recipe, decode = toy.recipe, toy.recipe / "exp/toy/decode_test"
+    shutil.rmtree(decode, ignore_errors=True)  # an interrupted decoding (rerun-stage-6 may have finished one)
     split = lambda job: decode / "split" / str(job)
     assert data_dir.main(["split", str(recipe / "dump/test/src_text"), "2", str(decode / "log")]) == 0
     keys = lambda job: ["--key_file", str(decode / "log" / f"keys.{job}")]

@@ -71,6 +71,16 @@ def test_training_stages_use_train_cmd_and_decoding_uses_decode_cmd(recipe):
     assert [line.split()[0] for line in (recipe / "calls").read_text().splitlines()] == ["one", "one"]
 
 
+def test_experiments_on_the_same_data_share_one_statistics_job(recipe):
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "$1 $2" >> calls\nmkdir -p "$(dirname "$2")/stats"\n')
+    for tag, valid_set in (("x", "valid"), ("y", "valid"), ("z", "test")):
+        assert legonn_sh(recipe, "--stage", "4", "--stop_stage", "4", "--tag", tag, "--train_config", "conf.yaml",
+                         "--valid_set", valid_set, "--train_cmd", "./rec train").returncode == 0
+        assert (recipe / "exp" / tag / "stats" / ".done").exists()
+    # y copied x's statistics; z validates on other data and computes its own
+    assert (recipe / "calls").read_text().splitlines() == ["train exp/x/stats.log", "train exp/z/stats.log"]
+
+
 def test_an_interface_trained_on_a_text_variant_is_scored_against_the_reference_where_that_variant_is_absent(recipe):
     # Distilled CTC targets (text_kd) exist for the training sets only; a test set has its reference.
     decoded = recipe / "exp" / "x" / "decode_test"

@@ -11,13 +11,15 @@ def defer_import(name: str) -> None:
     modules. ESPnet's task modules import g2p_en and tacotron_cleaner at module level
     (espnet2.text.phoneme_tokenizer, espnet2.text.cleaner), and both import inflect: 9 s of a
     35 s start-up on a loaded 2-core machine, in every training, stats and decoding process,
-    although legonn's own preprocessor uses neither. A stand-in carries the real module's spec
+    although legonn's own preprocessor uses neither; likewise scipy.signal, which ESPnet's
+    preprocessor imports for speech augmentation that legonn does not configure. A stand-in carries the real module's spec
     (and a package's __path__), which is all the import statement reads. importlib's LazyLoader
     cannot do this: the import statement reads __spec__ through a lazy module, which loads it."""
     parts = name.split(".")
     chain = [".".join(parts[:i + 1]) for i in range(len(parts))]
-    if any(module in sys.modules for module in chain) or importlib.util.find_spec(chain[0]) is None:
+    if name in sys.modules or importlib.util.find_spec(chain[0]) is None:
         return
+    chain = [module for module in chain if module not in sys.modules]  # imported packages stay
     stand_ins = {}
 
     def real_attribute(module: str, attribute: str):
@@ -38,12 +40,35 @@ def defer_import(name: str) -> None:
         stand_ins[module] = sys.modules[module] = stand_in
         if "." in module:  # `import a.b` reads a.b, set only when the import system loads b
             parent, _, child = module.rpartition(".")
-            setattr(stand_ins[parent], child, stand_in)
+            setattr(sys.modules[parent], child, stand_in)
+
+
+def defer_function(module: str, function: str) -> None:
+    """Puts a stand-in for `module` into sys.modules that holds only `function`, which imports the
+    real module when it is first called and calls it. For modules read with `from module import
+    function`, which reads the attribute at once, so that defer_import's stand-ins load it: ESPnet's
+    trainer imports calculate_all_attentions that way, and its module imports the JETS TTS aligner
+    and through it scipy.stats: 1.4 s of every task process's 4 s import on an idle 2-core
+    machine, for attention plots that only a training with num_att_plot > 0 draws."""
+    if module in sys.modules:
+        return
+    stand_in = types.ModuleType(module)
+
+    def call_real(*args, **kwargs):
+        if sys.modules.get(module) is stand_in:
+            del sys.modules[module]
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+    call_real.__name__ = call_real.__qualname__ = function
+    setattr(stand_in, function, call_real)
+    sys.modules[module] = stand_in
 
 
 # Before any ESPnet task module is imported: they live in this package.
-for _module in ("g2p_en", "tacotron_cleaner.cleaners"):
+importlib.import_module("scipy")  # stays real: numba reads its __version__; its own submodules load lazily
+for _module in ("g2p_en", "tacotron_cleaner.cleaners", "scipy.signal"):
     defer_import(_module)
+defer_function("espnet2.main_funcs.calculate_all_attentions", "calculate_all_attentions")
 
 # Task name -> "module:class"; imported on demand so that naming a task loads only its code.
 TASKS = {"mt": "legonn.tasks.mt:MTTask", "asr": "legonn.tasks.asr:ASRTask"}

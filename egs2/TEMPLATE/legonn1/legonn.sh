@@ -6,6 +6,7 @@
 #  stage 2  interfaces         vocabularies (bpe, phone, char, word)    -> data/interfaces/<name>/
 #  stage 3  dump               MT: filtered text; ASR: fbank features   -> dump/<set>/
 #  stage 4  collect stats      shapes and feature statistics            -> exp/<tag>/stats/
+#                              (shared by experiments on the same data: exp/shared_stats/<key>/)
 #  stage 5  train              ESPnet trainer (resumes; kept when done) -> exp/<tag>/
 #  stage 6  decode             beam search in nj jobs (kept when done)  -> exp/<tag>/decode_<set>/
 #                              (another search than the default: exp/<tag>/decode_<set>_<inference tag>/)
@@ -158,16 +159,35 @@ model_args() {
 }
 train_py=legonn.bin.${task}_train
 
+# Statistics (lengths; ASR: feature mean and variance) depend on the data and its interfaces, not
+# on the model, so the experiments on the same data share one computation: this key names it.
+stats_key() {
+  local margs; margs=$(model_args)
+  { echo "$task $margs $(data_args train "$train_set") $(data_args valid "$valid_set")"
+    [ -n "$margs" ] || cat "$train_config"   # a composed model's interfaces are in its config
+    for n in $ctc_interfaces $output_interface $input_interface; do cat "$(iface "$n")"; done
+    stat -c '%n %s %Y' "dump/$train_set"/* "dump/$valid_set"/*; true
+  } 2>/dev/null | md5sum | cut -c1-16   # what is missing fails in collect stats, with its message
+}
+
 if run_stage 4; then
   log "stage 4: collect stats -> $exp/stats"
   [ -n "$train_config" ] || fail "--train_config is required"
   mkdir -p "$exp"
   if [ ! -f "$exp/stats/.done" ]; then
-    "${train_runner[@]}" "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
-      $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
-      --train_shape_file "dump/$train_set/text" --valid_shape_file "dump/$valid_set/text" \
-      --output_dir "$exp/stats" --ngpu 0 || fail "collect stats (see $exp/stats.log)"
-    touch "$exp/stats/.done"
+    shared=exp/shared_stats/$(stats_key); rm -rf "$exp/stats"
+    if [ -f "$shared/.done" ]; then
+      log "  the same data's statistics exist: copied from $shared"
+      cp -r "$shared" "$exp/stats.tmp" && mv "$exp/stats.tmp" "$exp/stats"
+    else
+      "${train_runner[@]}" "$exp/stats.log" python -m "$train_py" --collect_stats true --config "$train_config" \
+        $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
+        --train_shape_file "dump/$train_set/text" --valid_shape_file "dump/$valid_set/text" \
+        --output_dir "$exp/stats" --ngpu 0 || fail "collect stats (see $exp/stats.log)"
+      touch "$exp/stats/.done"
+      mkdir -p exp/shared_stats; tmp=$(mktemp -d "$shared.XXXX")   # published whole or not at all
+      cp -r "$exp/stats/." "$tmp/" && { mv -T "$tmp" "$shared" 2>/dev/null || rm -rf "$tmp"; }
+    fi
   fi
 fi
 
