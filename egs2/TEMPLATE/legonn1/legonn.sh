@@ -175,7 +175,7 @@ if run_stage 4; then
   [ -n "$train_config" ] || fail "--train_config is required"
   mkdir -p "$exp"
   if [ ! -f "$exp/stats/.done" ]; then
-    shared=exp/shared_stats/$(stats_key); rm -rf "$exp/stats"
+    shared=exp/shared_stats/$(stats_key); rm -rf "$exp/stats" "$exp/stats.tmp"
     if [ -f "$shared/.done" ]; then
       log "  the same data's statistics exist: copied from $shared"
       cp -r "$shared" "$exp/stats.tmp" && mv "$exp/stats.tmp" "$exp/stats"
