@@ -53,6 +53,9 @@ class SearchOptions:
     maxlenratio_a: float = 1.5  # max output length = a * decoder memory length + b
     maxlenratio_b: int = 10
     stop_when_beam_finished: bool = False  # fairseq's rule: stop once `beam` hypotheses ended
+    # subtracted from the blank's log-probability in the interfaces' greedy CTC readings (beyond
+    # the paper); what the next module reads is unchanged
+    blank_penalty: float = 0.0
 
     def __post_init__(self):
         if not 1 <= self.nbest <= self.beam_size:
@@ -68,6 +71,8 @@ class SearchOptions:
             parts.append(f"maxlen{self.maxlenratio_a}x{self.maxlenratio_b}")
         if self.stop_when_beam_finished:
             parts.append("stopfinished")
+        if self.blank_penalty:
+            parts.append(f"bp{self.blank_penalty}")
         return "_".join(parts)
 
     def describe(self) -> str:
@@ -343,7 +348,8 @@ class LegoNNInference:
         utterances = []
         for b in range(len(inputs)):
             lengths_b = [int(output.lengths[b]) for output in interfaces]
-            ids = [greedy_ctc(output.log_probs[b], n) for output, n in zip(interfaces, lengths_b)]
+            ids = [greedy_ctc(output.log_probs[b], n, blank_penalty=self.search.blank_penalty)
+                   for output, n in zip(interfaces, lengths_b)]
             readings = [tok.decode(i) for tok, i in zip(self.interface_tokenizers, ids)]
             marginals = ([output.log_probs[b, :n].float().cpu() for output, n in zip(interfaces, lengths_b)]
                          if self.keep_marginals else [])

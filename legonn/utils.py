@@ -127,7 +127,13 @@ def collapse_ctc(best_ids: Sequence[int], blank: int = 0) -> list[int]:
     return [t for i, t in enumerate(best_ids) if t != blank and (i == 0 or t != best_ids[i - 1])]
 
 
-def greedy_ctc(log_probs, length: int | None = None, blank: int = 0) -> list[int]:
+def greedy_ctc(log_probs, length: int | None = None, blank: int = 0, blank_penalty: float = 0.0) -> list[int]:
     """Greedy CTC reading of (K, V) log-marginals (a torch tensor or numpy array), of the first
-    `length` positions."""
-    return collapse_ctc(log_probs[:length].argmax(-1).tolist(), blank)
+    `length` positions. `blank_penalty` is subtracted from the blank's log-probability first:
+    a CTC model trained on translations reads out too few words (its blank wins too often), and a
+    penalty tuned on a validation set restores the length."""
+    scores = log_probs[:length]
+    if blank_penalty:
+        scores = scores + 0  # a copy, of a torch tensor or a numpy array alike
+        scores[:, blank] -= blank_penalty
+    return collapse_ctc(scores.argmax(-1).tolist(), blank)

@@ -31,6 +31,15 @@ def test_greedy_ctc_collapses_repeats_then_drops_blanks():
     assert greedy_ctc(log_probs.numpy(), len(best)) == [3, 2]  # numpy arrays too
 
 
+def test_a_blank_penalty_lets_a_close_second_token_through_and_leaves_the_marginals_alone():
+    log_probs = torch.tensor([[-0.3, -1.0, -9.0], [-9.0, -9.0, -0.1]])  # blank, a, b
+    assert greedy_ctc(log_probs) == [2]
+    assert greedy_ctc(log_probs, blank_penalty=0.5) == [2]  # blank -0.8 still beats a's -1.0
+    assert greedy_ctc(log_probs, blank_penalty=1.0) == [1, 2]
+    assert greedy_ctc(log_probs.numpy(), blank_penalty=1.0) == [1, 2]
+    assert log_probs[0, 0].item() == pytest.approx(-0.3)
+
+
 def test_first_few_names_five_ids_and_the_count():
     assert first_few(["a", "b"]) == "a, b"
     assert first_few([f"u{i}" for i in range(7)]) == "u0, u1, u2, u3, u4, ... (7 in all)"

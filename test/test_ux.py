@@ -79,6 +79,8 @@ def test_search_tags_name_the_options():
     assert SearchOptions(10, 1.0).tag() == "beam10_lp1.0"
     assert SearchOptions(5, 0.6, nbest=3, stop_when_beam_finished=True).tag() == "beam5_lp0.6_nbest3_stopfinished"
     assert SearchOptions(10, 1.0).describe() == "beam 10, lp 1.0"
+    assert SearchOptions(5, 0.6, blank_penalty=1.0).tag() == "beam5_lp0.6_bp1.0"
+    assert SearchOptions(5, 0.6, blank_penalty=1.0).describe() == "beam 5, lp 0.6, bp1.0"
 
 
 @pytest.mark.parametrize("task, default, given, tag", [
@@ -87,6 +89,8 @@ def test_search_tags_name_the_options():
     ("mt", "", "--beam_size 10 --batch_size 32", "beam10_lp0.6"),  # batch size is no search option
     ("asr", "--beam_size 10 --penalty 1.0", "--beam_size 10 --penalty 1.0", ""),  # a recipe's default
     ("asr", "--beam_size 10 --penalty 1.0", "--beam_size 20", "beam20_lp1.0"),
+    ("mt", "--blank_penalty 1.0", "--blank_penalty 1.0", ""),
+    ("mt", "--blank_penalty 1.0", "", "beam5_lp0.6"),
 ])
 def test_the_inference_tag_is_empty_only_for_the_default_search(task, default, given, tag, capsys):
     inference_cli.main(["--task", task, "--print_inference_tag", "true", "--default_search", default, *given.split()])

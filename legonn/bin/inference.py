@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stop_when_beam_finished", type=str2bool, default=False,
                         help="fairseq's rule: end an utterance once `beam` hypotheses ended "
                              "(default: once its n-best can no longer change)")
+    parser.add_argument("--blank_penalty", type=float, default=0.0,
+                        help="subtracted from the blank's log-probability in every interface's greedy "
+                             "CTC reading (an encoder-only model's hypotheses too); tune it on a "
+                             "validation set. What the next module reads is unchanged")
     parser.add_argument("--write_marginals", type=str2bool, default=False,
                         help="also write each interface's CTC log-marginals (K x V float32)")
     parser.add_argument("--device", default="cpu")
@@ -91,12 +95,14 @@ SEARCH_OPTIONS = {"task": "task", "beam_size": "beam_size", "penalty": "length_p
 
 def decoding_signature(args) -> str:
     """What finished hypotheses depend on: the model file (resolved, with its modification
-    time, so a retrained model is decoded afresh) and the search options."""
+    time, so a retrained model is decoded afresh) and the search options (a blank penalty only
+    when set, so that decodings made before it existed stay current)."""
     model = Path(args.model_file).resolve()
     modified = model.stat().st_mtime_ns if model.is_file() else None
-    return json.dumps({"model_file": str(model), "modified": modified,
-                       **{name: getattr(args, option) for name, option in SEARCH_OPTIONS.items()}},
-                      sort_keys=True)
+    options = {name: getattr(args, option) for name, option in SEARCH_OPTIONS.items()}
+    if args.blank_penalty:
+        options["blank_penalty"] = args.blank_penalty
+    return json.dumps({"model_file": str(model), "modified": modified, **options}, sort_keys=True)
 
 
 def already_decoded(output_dir: Path, keys: list[str] | None, want_marginals: bool,
@@ -175,7 +181,8 @@ def decode(inference: LegoNNInference, loader, outputs: Outputs, total: int | No
 def search_of(args) -> SearchOptions:
     return LegoNNInference.search_options(
         args.task, args.beam_size, args.length_penalty, nbest=args.nbest, maxlenratio_a=args.maxlenratio_a,
-        maxlenratio_b=args.maxlenratio_b, stop_when_beam_finished=args.stop_when_beam_finished)
+        maxlenratio_b=args.maxlenratio_b, stop_when_beam_finished=args.stop_when_beam_finished,
+        blank_penalty=args.blank_penalty)
 
 
 def inference_tag(args) -> str:

@@ -28,6 +28,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also print each interface's greedy CTC reading ('# interface<i> ...' lines)")
     parser.add_argument("--beam_size", type=int, default=None, help="default: 5 (mt), 20 (asr)")
     parser.add_argument("--length_penalty", type=float, default=None, help="default: 0.6 (mt), 1.0 (asr)")
+    parser.add_argument("--blank_penalty", type=float, default=0.0,
+                        help="subtracted from the blank's log-probability in the interfaces' greedy CTC "
+                             "readings (an encoder-only model's hypotheses too); the decoder's input is unchanged")
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--cache_dir", default=None,
@@ -41,7 +44,7 @@ def load(prog: str, sources: list[str], args, task: str) -> LegoNNInference:
     try:
         inference = LegoNNInference.from_pretrained(
             sources if len(sources) > 1 else sources[0], device=args.device, cache_dir=args.cache_dir,
-            beam_size=args.beam_size, length_penalty=args.length_penalty)
+            beam_size=args.beam_size, length_penalty=args.length_penalty, blank_penalty=args.blank_penalty)
     except (OSError, ValueError, InterfaceMismatch) as error:  # InterfaceMismatch: modules that do not fit
         sys.exit(f"{prog}: error: {error}")
     if inference.task != task:
