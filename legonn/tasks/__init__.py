@@ -12,9 +12,10 @@ def defer_import(name: str) -> None:
     (espnet2.text.phoneme_tokenizer, espnet2.text.cleaner), and both import inflect: 9 s of a
     35 s start-up on a loaded 2-core machine, in every training, stats and decoding process,
     although legonn's own preprocessor uses neither; likewise scipy.signal, which ESPnet's
-    preprocessor imports for speech augmentation that legonn does not configure. A stand-in carries the real module's spec
-    (and a package's __path__), which is all the import statement reads. importlib's LazyLoader
-    cannot do this: the import statement reads __spec__ through a lazy module, which loads it."""
+    preprocessor imports for speech augmentation that legonn does not configure. A stand-in
+    carries the real module's spec (and a package's __path__), which is all the import statement
+    reads. importlib's LazyLoader cannot do this: the import statement reads __spec__ through a
+    lazy module, which loads it."""
     parts = name.split(".")
     chain = [".".join(parts[:i + 1]) for i in range(len(parts))]
     if name in sys.modules or importlib.util.find_spec(chain[0]) is None:
@@ -48,8 +49,8 @@ def defer_function(module: str, function: str) -> None:
     real module when it is first called and calls it. For modules read with `from module import
     function`, which reads the attribute at once, so that defer_import's stand-ins load it: ESPnet's
     trainer imports calculate_all_attentions that way, and its module imports the JETS TTS aligner
-    and through it scipy.stats: 1.4 s of every task process's 4 s import on an idle 2-core
-    machine, for attention plots that only a training with num_att_plot > 0 draws."""
+    and through it scipy.stats: 1.4 s of every task process's 4 s import (beside two trainings
+    on the 2-core machine), for attention plots that only a training with num_att_plot > 0 draws."""
     if module in sys.modules:
         return
     stand_in = types.ModuleType(module)
