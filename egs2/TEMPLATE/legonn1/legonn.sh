@@ -225,7 +225,7 @@ trained_model() {  # the checkpoint stages 6 and 8 use
 # A search other than the recipe's default decodes beside it: decode_<set>_<inference tag>/ (the
 # default's own options, spelled the same, need no tag).
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 6 ] && [ -z "$inference_tag" ] && \
-   [ -n "$inference_args$default_inference_args" ] && [ "$inference_args" != "$default_inference_args" ]; then
+   [ "$inference_args" != "$default_inference_args" ]; then
   current_stage=6
   inference_tag=$(python -m legonn.bin.inference --task "$task" --print_inference_tag true \
     --default_search "$default_inference_args" $inference_args) || fail "--inference_args '$inference_args'"
