@@ -34,6 +34,7 @@ import yaml
 
 from legonn.nets.layers import padding_mask
 from legonn.search import beam_search
+from legonn.search.ctc_prefix_score import CTCPrefixScorer
 from legonn.tasks import task_class, task_of
 from legonn.tokenizer import Tokenizer
 from legonn.utils import atomic_path, greedy_ctc, write_lines
@@ -56,10 +57,15 @@ class SearchOptions:
     # subtracted from the blank's log-probability in the interfaces' greedy CTC readings (beyond
     # the paper); what the next module reads is unchanged
     blank_penalty: float = 0.0
+    # joint CTC/attention search (beyond the paper; ESPnet's hybrid decoding): hypotheses score
+    # (1 - w) * decoder + w * CTC prefix score of the last interface, when it is the output vocabulary
+    ctc_weight: float = 0.0
 
     def __post_init__(self):
         if not 1 <= self.nbest <= self.beam_size:
             raise ValueError(f"--nbest {self.nbest} must be between 1 and --beam_size {self.beam_size}")
+        if not 0.0 <= self.ctc_weight < 1.0:
+            raise ValueError(f"--ctc_weight {self.ctc_weight} must be at least 0 and below 1")
 
     def tag(self) -> str:
         """A name for these options (ESPnet's inference_tag), e.g. beam10_lp1.0: recipes decode a
@@ -73,6 +79,8 @@ class SearchOptions:
             parts.append("stopfinished")
         if self.blank_penalty:
             parts.append(f"bp{self.blank_penalty}")
+        if self.ctc_weight:
+            parts.append(f"ctc{self.ctc_weight}")
         return "_".join(parts)
 
     def describe(self) -> str:
@@ -235,6 +243,19 @@ class LegoNNInference:
         self.input_tokenizer = Tokenizer(input_interface) if input_interface else None
         if model.decoder is None and not model.interfaces:
             raise ValueError("the model has neither a decoder nor a CTC interface to decode with")
+        if self.search.ctc_weight:
+            self.check_joint_search()
+
+    def check_joint_search(self) -> None:
+        """Joint CTC/attention search needs a decoder and a last interface over its vocabulary."""
+        model = self.model
+        if model.decoder is None or not model.interfaces:
+            raise ValueError("--ctc_weight needs a model with a decoder and a CTC interface "
+                             "(an encoder-only model is read by greedy CTC)")
+        last, output = model.interfaces[-1], model.output_interface
+        if last.tokens != output.tokens:
+            raise ValueError(f"--ctc_weight: the last interface ({last.describe()}) is not the decoder's "
+                             f"output vocabulary ({output.describe()}), so CTC cannot score its hypotheses")
 
     @staticmethod
     def search_options(task: str, beam_size: int | None = None, length_penalty: float | None = None,
@@ -334,17 +355,23 @@ class LegoNNInference:
         """A padded batch of model inputs -> one Decoded per utterance."""
         model = self.model
         encoded = model.encode(inputs.to(self.device), lengths.to(self.device))
+        # An enc-dec baseline's encoder has no CTC head: no interface to read.
+        interfaces = [output for output in encoded if output.log_probs is not None]
         nbests = None
         if model.decoder is not None:
             memory, memory_lengths = model.decoder_memory(encoded)
             search = self.search
+            scorers = []
+            if search.ctc_weight:
+                last = interfaces[-1]
+                ctc = CTCPrefixScorer(last.log_probs, last.lengths, model.interfaces[-1].blank_id, model.sos_eos)
+                # The decoder keeps weight 1: (1 - w) : w, scaled, ranks hypotheses the same.
+                scorers.append((ctc, search.ctc_weight / (1.0 - search.ctc_weight)))
             nbests = beam_search(model.decoder.decoder, memory, padding_mask(memory_lengths, memory.size(1)),
                                  model.sos_eos, model.sos_eos, beam_size=search.beam_size,
                                  length_penalty=search.length_penalty, max_len_a=search.maxlenratio_a,
-                                 max_len_b=search.maxlenratio_b, nbest=search.nbest,
+                                 max_len_b=search.maxlenratio_b, nbest=search.nbest, scorers=scorers,
                                  stop_when_beam_finished=search.stop_when_beam_finished)
-        # An enc-dec baseline's encoder has no CTC head: no interface to read.
-        interfaces = [output for output in encoded if output.log_probs is not None]
         utterances = []
         for b in range(len(inputs)):
             lengths_b = [int(output.lengths[b]) for output in interfaces]

@@ -81,6 +81,7 @@ def test_search_tags_name_the_options():
     assert SearchOptions(10, 1.0).describe() == "beam 10, lp 1.0"
     assert SearchOptions(5, 0.6, blank_penalty=1.0).tag() == "beam5_lp0.6_bp1.0"
     assert SearchOptions(5, 0.6, blank_penalty=1.0).describe() == "beam 5, lp 0.6, bp1.0"
+    assert SearchOptions(10, 1.0, ctc_weight=0.3).describe() == "beam 10, lp 1.0, ctc0.3"
 
 
 @pytest.mark.parametrize("task, default, given, tag", [
@@ -91,6 +92,8 @@ def test_search_tags_name_the_options():
     ("asr", "--beam_size 10 --penalty 1.0", "--beam_size 20", "beam20_lp1.0"),
     ("mt", "--blank_penalty 1.0", "--blank_penalty 1.0", ""),
     ("mt", "--blank_penalty 1.0", "", "beam5_lp0.6"),
+    ("asr", "--ctc_weight 0.3", "--ctc_weight 0.3", ""),
+    ("asr", "--ctc_weight 0.3", "", "beam20_lp1.0"),
 ])
 def test_the_inference_tag_is_empty_only_for_the_default_search(task, default, given, tag, capsys):
     inference_cli.main(["--task", task, "--print_inference_tag", "true", "--default_search", default, *given.split()])

@@ -15,6 +15,7 @@ from legonn.modules import compose, read_module, split_model
 from legonn.nets.interface import BLANK, SOS_EOS, UNK, Interface
 from legonn.nets.layers import padding_mask
 from legonn.search.beam_search import beam_search
+from legonn.search.ctc_prefix_score import CTCPrefixScorer
 from legonn.tasks.asr import ASRTask
 from legonn.tasks.mt import MTTask
 from legonn.tokenizer import Tokenizer
@@ -195,3 +196,33 @@ def test_an_enc_dec_baseline_decodes_with_no_interface_to_read(mt_recipe):
     decoded = LegoNNInference.from_pretrained(recipe / "exp" / "encdec", beam_size=2)("ein kleiner hund läuft")
     assert decoded[0].interfaces == [] and decoded[0].tokens == [
         model.output_interface.tokens[t] for t in decoded[0].token_ids]
+
+
+def test_joint_ctc_attention_search_adds_the_interfaces_ctc_prefix_scores(mt_recipe):
+    recipe, model = mt_recipe
+    sentence = "ein kleiner hund läuft"
+    ids = torch.tensor([Tokenizer(Interface.load("data/interfaces/de")).encode(sentence)])
+    encoded = model.encode(ids, torch.tensor([ids.size(1)]))
+    memory, lengths = model.decoder_memory(encoded)
+    ctc = CTCPrefixScorer(encoded[-1].log_probs, encoded[-1].lengths, 0, model.sos_eos)
+    # weight 0.2: 0.8 * decoder + 0.2 * CTC, which ranks like decoder + 0.25 * CTC
+    expected = beam_search(model.decoder.decoder, memory, padding_mask(lengths, memory.size(1)), model.sos_eos,
+                           model.sos_eos, beam_size=3, length_penalty=0.6, nbest=2, scorers=[(ctc, 0.25)])[0]
+    joint = LegoNNInference.from_pretrained(recipe / "exp" / "tiny", beam_size=3, nbest=2, ctc_weight=0.2)
+    assert [r.token_ids for r in joint(sentence)] == [h.tokens for h in expected]
+    plain = LegoNNInference.from_pretrained(recipe / "exp" / "tiny", beam_size=3, nbest=2)
+    assert [r.token_ids for r in plain(sentence)] != [h.tokens for h in expected]  # CTC changed the search
+    assert joint.search.tag() == "beam3_lp0.6_nbest2_ctc0.2"
+
+
+def test_joint_search_is_refused_without_a_ctc_interface_over_the_output_vocabulary(mt_recipe):
+    recipe, _ = mt_recipe
+    config = {"encoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}, "ingestor": "none",
+              "decoder_conf": {"dim": 32, "heads": 2, "ffn_dim": 64, "layers": 1}}
+    save_experiment(recipe, MTTask, ["--input_interface", "data/interfaces/de/interface.yaml",
+                                     "--output_interface", "data/interfaces/en/interface.yaml",
+                                     "--ctc_targets", "[]"], config, tag="encdec")
+    with pytest.raises(ValueError, match="--ctc_weight needs a model with a decoder and a CTC interface"):
+        LegoNNInference.from_pretrained(recipe / "exp" / "encdec", ctc_weight=0.3)
+    with pytest.raises(ValueError, match="--ctc_weight 1.0 must be at least 0 and below 1"):
+        LegoNNInference.from_pretrained(recipe / "exp" / "tiny", ctc_weight=1.0)

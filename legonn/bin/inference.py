@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="subtracted from the blank's log-probability in every interface's greedy "
                              "CTC reading (an encoder-only model's hypotheses too); tune it on a "
                              "validation set. What the next module reads is unchanged")
+    parser.add_argument("--ctc_weight", type=float, default=0.0,
+                        help="joint CTC/attention search (ESPnet's hybrid decoding): hypotheses score "
+                             "(1 - w) * decoder + w * CTC prefix score of the last interface, which "
+                             "must be the output vocabulary; 0 (default): the decoder alone")
     parser.add_argument("--write_marginals", type=str2bool, default=False,
                         help="also write each interface's CTC log-marginals (K x V float32)")
     parser.add_argument("--device", default="cpu")
@@ -91,17 +95,17 @@ def expected_keys(args) -> list[str] | None:
 SEARCH_OPTIONS = {"task": "task", "beam_size": "beam_size", "penalty": "length_penalty",
                   "maxlenratio_a": "maxlenratio_a", "maxlenratio_b": "maxlenratio_b", "nbest": "nbest",
                   "stop_when_beam_finished": "stop_when_beam_finished"}
+OPTIONS_RECORDED_WHEN_SET = ("blank_penalty", "ctc_weight")
 
 
 def decoding_signature(args) -> str:
     """What finished hypotheses depend on: the model file (resolved, with its modification
-    time, so a retrained model is decoded afresh) and the search options (a blank penalty only
-    when set, so that decodings made before it existed stay current)."""
+    time, so a retrained model is decoded afresh) and the search options (the later ones only
+    when set, so that decodings made before they existed stay current)."""
     model = Path(args.model_file).resolve()
     modified = model.stat().st_mtime_ns if model.is_file() else None
     options = {name: getattr(args, option) for name, option in SEARCH_OPTIONS.items()}
-    if args.blank_penalty:
-        options["blank_penalty"] = args.blank_penalty
+    options.update({name: getattr(args, name) for name in OPTIONS_RECORDED_WHEN_SET if getattr(args, name)})
     return json.dumps({"model_file": str(model), "modified": modified, **options}, sort_keys=True)
 
 
@@ -182,7 +186,7 @@ def search_of(args) -> SearchOptions:
     return LegoNNInference.search_options(
         args.task, args.beam_size, args.length_penalty, nbest=args.nbest, maxlenratio_a=args.maxlenratio_a,
         maxlenratio_b=args.maxlenratio_b, stop_when_beam_finished=args.stop_when_beam_finished,
-        blank_penalty=args.blank_penalty)
+        blank_penalty=args.blank_penalty, ctc_weight=args.ctc_weight)
 
 
 def inference_tag(args) -> str:

@@ -31,6 +31,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blank_penalty", type=float, default=0.0,
                         help="subtracted from the blank's log-probability in the interfaces' greedy CTC "
                              "readings (an encoder-only model's hypotheses too); the decoder's input is unchanged")
+    parser.add_argument("--ctc_weight", type=float, default=0.0,
+                        help="joint CTC/attention search: (1 - w) decoder + w CTC prefix score of the "
+                             "last interface (it must be the output vocabulary); 0: the decoder alone")
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--cache_dir", default=None,
@@ -44,7 +47,8 @@ def load(prog: str, sources: list[str], args, task: str) -> LegoNNInference:
     try:
         inference = LegoNNInference.from_pretrained(
             sources if len(sources) > 1 else sources[0], device=args.device, cache_dir=args.cache_dir,
-            beam_size=args.beam_size, length_penalty=args.length_penalty, blank_penalty=args.blank_penalty)
+            beam_size=args.beam_size, length_penalty=args.length_penalty, blank_penalty=args.blank_penalty,
+            ctc_weight=args.ctc_weight)
     except (OSError, ValueError, InterfaceMismatch) as error:  # InterfaceMismatch: modules that do not fit
         sys.exit(f"{prog}: error: {error}")
     if inference.task != task:

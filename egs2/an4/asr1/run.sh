@@ -25,9 +25,11 @@ epochs=                  # override max_epoch of every config (default: the conf
 beam_size=10             # paper: 20 (CPU decoding here: 10)
 test_sets=test           # sets to decode and score (valid: to tune the search on)
 penalty=1.0              # length penalty of the search: score / length**penalty (paper: 1.0)
+ctc_weight=0.3           # joint CTC/attention search where the last interface is the output vocabulary
+                         # (ESPnet's hybrid decoding, as its AN4 reference; beyond the paper): 0: decoder alone
 models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc;
                          # with --mini true: legonn_wemb phone_ctc)
-declare default_beam_size=$beam_size default_penalty=$penalty   # (declare: not options) the search of decode_<set>/
+declare default_beam_size=$beam_size default_penalty=$penalty default_ctc_weight=$ctc_weight   # (declare: not options) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -37,13 +39,16 @@ if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 train_set=train; [ -n "$speed_perturb" ] && train_set=train_sp
 data_opts=""
 train_args=""
-inference_args="--beam_size $beam_size --penalty $penalty"
+decoder_search="--beam_size $beam_size --penalty $penalty"
 # The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
-# (or --penalty) into exp/<tag>/decode_<set>_beam<N>_lp<P>/ beside it.
-default_inference_args="--beam_size $default_beam_size --penalty $default_penalty"
+# (or --penalty, --ctc_weight) into exp/<tag>/decode_<set>_beam<N>_lp<P>[_ctc<W>]/ beside it.
+default_decoder_search="--beam_size $default_beam_size --penalty $default_penalty"
+inference_args="$decoder_search --ctc_weight $ctc_weight"
+default_inference_args="$default_decoder_search --ctc_weight $default_ctc_weight"
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   data_opts="--mini 100"; epochs=${epochs:-2}
-  inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
+  decoder_search="--beam_size 2 --penalty 1.0"; default_decoder_search=$decoder_search
+  inference_args="$decoder_search --ctc_weight $ctc_weight"; default_inference_args=$inference_args
   # attention plots (tested in test/test_images.py) would be a third of a mini training's time
   train_args="--num_att_plot 0 --batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --decoder_conf layers=1"
@@ -66,6 +71,8 @@ common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set "$train_se
 lego_common=("${common[@]}") lego_train_args=$train_args
 # Every model: seed 1, absolute feature statistics (module export copies them from elsewhere).
 one=(--seed 1 --abs_stats)
+# Models with no CTC over the output vocabulary search without it (encoder-only ones: greedy CTC).
+no_joint=(--inference_args "$decoder_search" --default_inference_args "$default_decoder_search")
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --train_set train --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts"
@@ -82,9 +89,9 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
-      encdec) lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" ;;
-      ctc) lego_train "${one[@]}" ctc train_ctc 4-8 --inference_model valid.loss.ave.pth ;;
-      phone_ctc) lego_train "${one[@]}" phone_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth \
+      encdec) lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" "${no_joint[@]}" ;;
+      ctc) lego_train "${one[@]}" ctc train_ctc 4-8 --inference_model valid.loss.ave.pth "${no_joint[@]}" ;;
+      phone_ctc) lego_train "${one[@]}" phone_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth "${no_joint[@]}" \
                    --ctc_interfaces phone --ctc_targets phones --output_interface phone ;;
       *) lego_train "${one[@]}" "$model" "train_$model" 4-8 ;;
     esac

@@ -36,7 +36,10 @@ def main():
     out = ["# CMU AN4 LegoNN ASR results", "",
            "Produced by `local/results.py` (stage 3 of `run.sh`) from the score files in `exp/`. "
            f"Test set: `{test}` (AN4 test: {size}; lower-cased). "
-           "WER: beam search over the decoder module (greedy CTC for encoder-only models). "
+           "WER: beam search over the decoder module (greedy CTC for encoder-only models); where "
+           "the search column says ctc<w>, jointly with the CTC prefix scores of the last interface "
+           "at weight w (ESPnet's hybrid decoding, as in its reference; beyond the paper, which "
+           "decodes with the decoder alone: `./run.sh --ctc_weight 0`). "
            "Enc. WER: greedy CTC output of the encoder module at its character interface. "
            "epochs / updates: training passes and optimizer steps, from the trainer's log. "
            "Sanity reference for the baseline: ESPnet's published AN4 transformer "
