@@ -147,7 +147,7 @@ class NoEarlyEos:
     def init_state(self, utterance_of_row):
         return None
 
-    def score(self, tokens, state):
+    def score(self, tokens, state, candidates):
         if state is not None:
             assert torch.equal(state, tokens[:, :-1]), "scorer state was not reordered with its rows"
         penalty = torch.zeros(tokens.size(0), VOCAB)
@@ -169,3 +169,18 @@ def test_extra_scorers_steer_the_search_and_max_length_is_respected():
         for hyp in hyps:
             assert len(hyp.tokens) == int(0.5 * length) + 2  # <eos> only when forced
             assert 2 not in hyp.tokens
+
+
+def test_a_pre_beam_keeps_every_token_among_the_decoders_best_and_the_full_vocabulary_changes_nothing():
+    decoder = tiny_decoder()
+    memory, mask = random_memory([4, 7])
+    unrestricted = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=3)
+    assert beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=3, pre_beam=VOCAB) == unrestricted
+    restricted = beam_search(decoder, memory, mask, SOS, EOS, beam_size=3, nbest=3, pre_beam=2)
+    for i, hyps in enumerate(restricted):
+        single_memory, single_mask = one_utterance(memory, mask, i)
+        for hyp in hyps:
+            with torch.no_grad():
+                logits = decoder(torch.tensor([[SOS] + hyp.tokens]), single_memory, single_mask)[0]
+            for position, token in enumerate(hyp.tokens):
+                assert token in logits[position].topk(2).indices.tolist()

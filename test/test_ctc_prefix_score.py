@@ -97,3 +97,20 @@ def test_with_an_indifferent_decoder_joint_search_finds_the_ctc_best_sequence():
     hyps = beam_search(Uniform(), memory, mask, EOS, EOS, beam_size=4, length_penalty=0.0,
                        scorers=[(scorer, 100.0)])
     assert tuple(hyps[0][0].tokens) == best
+
+
+def test_scoring_only_some_candidates_gives_them_the_scores_of_the_full_vocabulary():
+    log_probs = ctc_marginals(6, seed=5)
+    scorer = CTCPrefixScorer(log_probs[None].expand(2, -1, -1), torch.tensor([6, 6]), BLANK, EOS)
+    tokens = torch.tensor([[EOS], [EOS]])
+    full, full_state = scorer.score(tokens, scorer.init_state(torch.tensor([0, 1])))
+    candidates = torch.tensor([[1, 2], [2, 0]])
+    some, some_state = scorer.score(tokens, scorer.init_state(torch.tensor([0, 1])), candidates)
+    for row, row_candidates in enumerate(candidates.tolist()):
+        for token in row_candidates + [EOS]:
+            assert math.isclose(float(some[row, token]), float(full[row, token]), abs_tol=1e-5)
+    assert float(some[0, BLANK]) < -1e9  # not a candidate: not scored
+    tokens = torch.tensor([[EOS, 2], [EOS, 2]])  # each row took token 2
+    full, _ = scorer.score(tokens, full_state)
+    some, _ = scorer.score(tokens, some_state, torch.tensor([[1, 2], [1, 2]]))
+    torch.testing.assert_close(some[:, 1:], full[:, 1:])

@@ -205,7 +205,8 @@ def test_joint_ctc_attention_search_adds_the_interfaces_ctc_prefix_scores(mt_rec
     encoded = model.encode(ids, torch.tensor([ids.size(1)]))
     memory, lengths = model.decoder_memory(encoded)
     ctc = CTCPrefixScorer(encoded[-1].log_probs, encoded[-1].lengths, 0, model.sos_eos)
-    # weight 0.2: 0.8 * decoder + 0.2 * CTC, which ranks like decoder + 0.25 * CTC
+    # weight 0.2: 0.8 * decoder + 0.2 * CTC, which ranks like decoder + 0.25 * CTC (30 tokens:
+    # CTC scores them all)
     expected = beam_search(model.decoder.decoder, memory, padding_mask(lengths, memory.size(1)), model.sos_eos,
                            model.sos_eos, beam_size=3, length_penalty=0.6, nbest=2, scorers=[(ctc, 0.25)])[0]
     joint = LegoNNInference.from_pretrained(recipe / "exp" / "tiny", beam_size=3, nbest=2, ctc_weight=0.2)

@@ -30,8 +30,9 @@ class ExtraScorer(Protocol):
     def init_state(self, utterance_of_row: torch.Tensor) -> Any:
         """utterance_of_row (N,): the input utterance each initial row decodes."""
 
-    def score(self, tokens: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """tokens (N, t) start with <sos> -> ((N, V) next-token log-probs, advanced state)."""
+    def score(self, tokens: torch.Tensor, state: Any, candidates: torch.Tensor | None) -> tuple[torch.Tensor, Any]:
+        """tokens (N, t) start with <sos>; candidates (N, C): the only next tokens the search may
+        still choose (None: any) -> ((N, V) next-token log-probs, advanced state)."""
 
     def reorder_state(self, state: Any, index: torch.Tensor) -> Any:
         """Keep rows `index` (beam selection and finished-utterance pruning)."""
@@ -48,9 +49,12 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
                 sos: int, eos: int, beam_size: int = 5, length_penalty: float = 0.6,
                 max_len_a: float = 1.5, max_len_b: int = 10, nbest: int = 1,
                 scorers: Sequence[tuple[ExtraScorer, float]] = (),
-                stop_when_beam_finished: bool = False) -> list[list[Hypothesis]]:
+                stop_when_beam_finished: bool = False, pre_beam: int | None = None) -> list[list[Hypothesis]]:
     """memory (B, S, D), memory_mask (B, S) bool -> per utterance, its n-best hypotheses sorted
     by normalized score. Put the decoder in eval mode first (dropout would randomize search).
+
+    pre_beam (ESPnet's pre-beam, for costly scorers): each row may continue only with the
+    decoder's `pre_beam` most likely tokens (or end), and the scorers score only those.
 
     By default an utterance ends only when its n-best provably cannot change. fairseq's rule
     (stop_when_beam_finished=True: stop once `beam` hypotheses ended) can stop while a better,
@@ -77,8 +81,14 @@ def beam_search(decoder: TransformerDecoder, memory: torch.Tensor, memory_mask: 
 
     for step in range(int(max_lens.max()) + 1):
         log_probs, decoder_state = decoder.step(tokens[:, -1], decoder_state)
+        candidates = None
+        if pre_beam is not None and pre_beam < log_probs.size(-1):
+            candidates = log_probs.topk(pre_beam, dim=-1).indices
+            allowed = torch.zeros_like(log_probs, dtype=torch.bool).scatter_(1, candidates, True)
+            allowed[:, eos] = True
+            log_probs = log_probs.masked_fill(~allowed, float("-inf"))
         for i, (scorer, weight) in enumerate(scorers):
-            extra, scorer_states[i] = scorer.score(tokens, scorer_states[i])
+            extra, scorer_states[i] = scorer.score(tokens, scorer_states[i], candidates)
             log_probs = log_probs + weight * extra
         vocab = log_probs.size(-1)
         log_probs = log_probs.view(-1, beam, vocab)

@@ -3,8 +3,9 @@ decoding ESPnet uses), as an ExtraScorer of legonn.search.beam_search.
 
 For a prefix g and a next token c, the score is log P_ctc(g c ...) - log P_ctc(g ...): how much
 the CTC marginals lower the probability that the output starts with g c; for <eos>, the
-probability that it is exactly g. Every live prefix is extended by every token of the
-vocabulary at once, one pass over the T marginal positions per decoding step."""
+probability that it is exactly g. Each decoding step extends every live prefix by each of its
+candidate tokens (the search's pre-beam, or the whole vocabulary) in one pass over the T
+marginal positions."""
 import torch
 
 # ESPnet's floor instead of -inf: prefixes that CTC cannot emit keep finite, comparable scores.
@@ -31,39 +32,44 @@ class CTCPrefixScorer:
         x = self.marginals[:, utterance_of_row]  # (T, N, V)
         not_blank = torch.full_like(x[..., 0], LOG_ZERO)
         blank = x[..., self.blank].cumsum(0).clamp(min=LOG_ZERO)
-        # (r (T, N, 2): prefix ending in a token / in blank, per position; prefix score; rows)
-        return torch.stack([not_blank, blank], -1), x.new_zeros(len(utterance_of_row)), utterance_of_row
+        # r (T, N, 2): the prefix's probability up to each position, ending in a token / in blank;
+        # its prefix score; the utterance of each row; the tokens it was extended by (none yet).
+        return torch.stack([not_blank, blank], -1), x.new_zeros(len(utterance_of_row)), utterance_of_row, None
 
-    def score(self, tokens: torch.Tensor, state):
-        """tokens (N, t), <sos> first -> ((N, V) score of each next token, state holding every
-        extension; the next call keeps the one each row took, tokens[:, -1])."""
-        r, prefix_score, rows = state
-        if tokens.size(1) > 1:  # the previous call scored every token: keep the chosen ones
-            taken = tokens[:, -1]
-            index = torch.arange(len(taken), device=taken.device)
-            r, prefix_score = r[:, index, taken], prefix_score[index, taken]
+    def score(self, tokens: torch.Tensor, state, candidates: torch.Tensor | None = None):
+        """tokens (N, t), <sos> first; candidates (N, C): the next tokens to score (None: every
+        token) -> ((N, V) scores, LOG_ZERO for tokens not scored; the state holding each
+        extension, of which the next call keeps the one each row took: tokens[:, -1])."""
+        r, prefix_score, rows, extended_by = state
+        if extended_by is not None:
+            column = (extended_by == tokens[:, -1:]).int().argmax(1)
+            index = torch.arange(len(column), device=column.device)
+            r, prefix_score = r[:, index, column], prefix_score[index, column]
         x = self.marginals[:, rows]  # (T, N, V)
-        positions = x.size(0)
+        positions, rows_count, vocab = x.shape
+        if candidates is None:
+            candidates = torch.arange(vocab, device=x.device).expand(rows_count, vocab)
+        x_new = x.gather(2, candidates.expand(positions, *candidates.shape))  # (T, N, C)
         last = tokens[:, -1] if tokens.size(1) > 1 else torch.full_like(tokens[:, 0], -1)
         # Paths into a new token c leave the prefix in blank, or in its last token when c differs.
-        repeats = torch.arange(x.size(-1), device=x.device)[None] == last[:, None]  # (N, V)
-        phi = torch.where(repeats, r[..., 1][..., None], torch.logaddexp(r[..., 0], r[..., 1])[..., None])
-        extended = torch.full((positions, *x.shape[1:], 2), LOG_ZERO, device=x.device)
+        phi = torch.where(candidates == last[:, None], r[..., 1, None],
+                          torch.logaddexp(r[..., 0], r[..., 1])[..., None])  # (T, N, C)
+        extended = torch.full((*x_new.shape, 2), LOG_ZERO, device=x.device)
         if tokens.size(1) == 1:
-            extended[0, ..., 0] = x[0]
+            extended[0, ..., 0] = x_new[0]
         for t in range(1, positions):
-            extended[t, ..., 0] = torch.logaddexp(extended[t - 1, ..., 0], phi[t - 1]) + x[t]
+            extended[t, ..., 0] = torch.logaddexp(extended[t - 1, ..., 0], phi[t - 1]) + x_new[t]
             extended[t, ..., 1] = (torch.logaddexp(extended[t - 1, ..., 0], extended[t - 1, ..., 1])
                                    + x[t, :, self.blank, None])
-        starts = phi[:-1] + x[1:]  # (T-1, N, V): the new token's first position is t
-        extension_score = torch.logaddexp(extended[0, ..., 0], starts.logsumexp(0)) if positions > 1 \
-            else extended[0, ..., 0]
-        extension_score[:, self.eos] = torch.logaddexp(r[-1, :, 0], r[-1, :, 1])
-        extension_score[:, self.blank] = LOG_ZERO
-        extension_score = extension_score.clamp(min=LOG_ZERO)
-        scores = (extension_score - prefix_score[:, None]).clamp(max=0.0)
-        return scores, (extended, extension_score, rows)
+        extension_score = extended[0, ..., 0]
+        if positions > 1:  # paths whose new token starts at position t >= 1
+            extension_score = torch.logaddexp(extension_score, (phi[:-1] + x_new[1:]).logsumexp(0))
+        scores = torch.full_like(x[0], LOG_ZERO).scatter_(1, candidates, extension_score.clamp(min=LOG_ZERO))
+        scores[:, self.eos] = torch.logaddexp(r[-1, :, 0], r[-1, :, 1])  # the prefix is the output
+        scores[:, self.blank] = LOG_ZERO  # never a token of the decoder
+        return ((scores - prefix_score[:, None]).clamp(max=0.0),
+                (extended, scores.gather(1, candidates), rows, candidates))
 
     def reorder_state(self, state, index: torch.Tensor):
-        r, prefix_score, rows = state
-        return r[:, index], prefix_score[index], rows[index]
+        r, prefix_score, rows, extended_by = state
+        return r[:, index], prefix_score[index], rows[index], None if extended_by is None else extended_by[index]
