@@ -29,8 +29,10 @@ def first_test_sentences(language: str, count: int):
 def test_shipped_modules_compose_and_translate_as_the_recipe_measured(composition, source, tmp_path):
     reported = json.loads((PRETRAINED / "scores.json").read_text())[composition]
     count = next(int(key.rsplit("_", 1)[1]) for key in reported if key.startswith("bleu_first_"))
+    # The recipe's search (modules shipped before scores.json named it: the paper's, beam 5, lp 0.6)
+    search = reported.get("search", {})
     translate = LegoNNInference.from_modules([PRETRAINED / f"{m}.zip" for m in composition.split("+")],
-                                             cache_dir=tmp_path)  # the paper's search: beam 5, lp 0.6
+                                             cache_dir=tmp_path, **search)
     sources, references = first_test_sentences(source, count), first_test_sentences("en", count)
     hypotheses = [nbest[0].text for i in range(0, count, 25) for nbest in translate(sources[i:i + 25])]
     ids = [f"m30k_test_{i:05d}" for i in range(count)]

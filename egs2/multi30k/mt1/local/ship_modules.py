@@ -8,23 +8,27 @@ guards the shipped files) can compose and decode them without training.
 
 A reference names a composition (shipped module names joined by '+', encoder first) and the
 recipe's decoding of it with the full-precision modules; scores.json gets its BLEU on all test
-sentences and on the first --first of them (what the test re-decodes from the shipped files).
+sentences and on the first --first of them, and its search options (what the test re-decodes
+from the shipped files, with the same search).
 Each shipped archive carries a model card (README.md) with its experiment's RESULTS.md rows.
 Weights load back into float32 models unchanged in shape: load_state_dict casts them.
 """
 import argparse
 import json
 import tempfile
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import yaml
 
+from legonn.inference import SearchOptions
 from legonn.modelcard import module_card
 from legonn.modules import read_module, write_module
 from legonn.recipe.results import fmt, table, train_minutes, train_updates
 from legonn.scoring.bleu import corpus_bleu
 from legonn.utils import atomic_path, read_kaldi_text
+
+SEARCH_FIELDS = [field.name for field in fields(SearchOptions)]
 
 
 def ship(archive: Path, out: Path, results: Path) -> None:
@@ -40,11 +44,13 @@ def ship(archive: Path, out: Path, results: Path) -> None:
 def reference_scores(decode_dir: Path, first: int) -> dict:
     ref_path = json.loads((decode_dir / "score_bleu/score.json").read_text())["ref"]
     hyps, refs = read_kaldi_text(decode_dir / "text"), read_kaldi_text(ref_path)
+    search = yaml.safe_load((decode_dir / "search.yaml").read_text())
     ids = sorted(hyps)
     head = set(ids[:first])
     score = lambda keep: corpus_bleu({u: hyps[u] for u in keep}, {u: refs[u] for u in keep}).detokenized.score
     return {"decode_dir": str(decode_dir), "sentences": len(ids), "bleu": round(score(ids), 2),
-            f"bleu_first_{first}": round(score(sorted(head)), 2), "first_ids": [ids[0], ids[len(head) - 1]]}
+            f"bleu_first_{first}": round(score(sorted(head)), 2), "first_ids": [ids[0], ids[len(head) - 1]],
+            "search": {k: v for k, v in search.items() if k in SEARCH_FIELDS}}
 
 
 def readme(shipped: dict, scores: dict, first: int) -> str:
@@ -57,6 +63,7 @@ def readme(shipped: dict, scores: dict, first: int) -> str:
                      train_updates(experiment.parent, experiment.name) or "n/a",
                      fmt(train_minutes(experiment.parent, experiment.name)), f"{out.stat().st_size / 2**20:.1f}"])
     score_rows = [[" + ".join(f"`{m}`" for m in composition.split("+")), f"`{s['decode_dir']}`",
+                   SearchOptions(**s["search"]).describe(),
                    f"{s['bleu']:.1f} ({s['sentences']})", f"{s[f'bleu_first_{first}']:.1f}"]
                   for composition, s in scores.items()]
     return "\n".join([
@@ -72,10 +79,11 @@ def readme(shipped: dict, scores: dict, first: int) -> str:
         "## Archives", "",
         table(["archive", "module of", "config", "epochs / updates", "train min", "MiB"], rows), "",
         "## Scores", "",
-        f"sacreBLEU (13a) on test_2016_flickr, from the recipe's decoding with the float32 modules "
-        f"(beam 5, length penalty 0.6); the first {first} sentences are what "
-        "`test/test_pretrained_modules.py` decodes again from these files (within 1 BLEU).", "",
-        table(["composition", "recipe decoding", "BLEU (sentences)", f"BLEU, first {first}"], score_rows), ""])
+        f"sacreBLEU (13a) on test_2016_flickr, from the recipe's decoding with the float32 modules; "
+        f"the first {first} sentences are what `test/test_pretrained_modules.py` decodes again "
+        "from these files, with the same search (within 1 BLEU).", "",
+        table(["composition", "recipe decoding", "search", "BLEU (sentences)", f"BLEU, first {first}"],
+              score_rows), ""])
 
 
 def main():
