@@ -17,7 +17,7 @@ class CTCPrefixScorer:
     `blank`, <eos> at `eos`), lengths (B,) their valid positions."""
 
     def __init__(self, log_probs: torch.Tensor, lengths: torch.Tensor, blank: int, eos: int):
-        batch, positions, vocab = log_probs.shape
+        _, positions, vocab = log_probs.shape
         padding = torch.arange(positions, device=log_probs.device)[None] >= lengths.to(log_probs.device)[:, None]
         # Past its length an utterance emits only blanks (probability 1): the probability of the
         # whole prefix carries on to the last position, where <eos> reads it.
