@@ -8,6 +8,7 @@ from legonn.recipe.results import (
     environment,
     fmt,
     score,
+    search_used,
     table,
     train_minutes,
     train_updates,
@@ -47,12 +48,14 @@ def de_en_table(exp) -> list:
                      fmt(interface) if has_interface else "-",
                      fmt(interface_brevity(exp, tag, "test_de"), 2) if has_interface else "-",
                      distinct_hypotheses(exp, tag, "test_de") or "n/a",
-                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag))])
+                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag)),
+                     search_used(exp, tag, "test_de") or "n/a"])
     return ["## De-En: LegoNN against its baseline (Tables I, IX)", "",
             "Enc. BLEU and Enc. BP: the greedy CTC output of the encoder module at its English "
-            "interface, and its brevity penalty (below 1: the interface writes too few words).", "",
+            "interface, and its brevity penalty (below 1: the interface writes too few words); "
+            "bp<P>: read with a blank penalty P.", "",
             table(["model", "exp", "BLEU", "vs enc-dec", "tok. BLEU", "Enc. BLEU", "Enc. BP", "distinct",
-                   "epochs / updates", "train min"], rows), ""]
+                   "epochs / updates", "train min", "search"], rows), ""]
 
 
 def modularity_table(exp) -> list:
