@@ -13,7 +13,10 @@ whole until the new one is complete. Around that:
   an id missing from one file, an empty text, a feats.scp entry pointing nowhere), naming the
   utterance and the file, instead of failing inside a data-loader worker;
 * --init_param files that cannot be read are reported as such (ESPnet loads them before the
-  trainer starts, so LegoNNTask.main_worker runs it inside `readable_init_param_errors`).
+  trainer starts, so LegoNNTask.main_worker runs it inside `readable_init_param_errors`);
+* model averaging uses the checkpoints on disk: a finished training resumed under settings that
+  average more of them (keep_nbest_models 3 -> 5) averages the best ones its earlier settings
+  kept, and says which were gone, instead of stopping on a deleted file.
 
 Both changes to ESPnet hold only while a LegoNN task or trainer runs (context managers below);
 importing this module changes nothing.
@@ -72,6 +75,42 @@ def atomic_checkpoints():
             module.torch = torch
 
 
+def average_kept_nbest_models(output_dir, reporter, best_model_criterion, nbest, **kwargs):
+    """ESPnet's average_nbest_models, ranking only the epochs whose checkpoint is on disk; where
+    some of the n best are gone, the n best kept ones (not ESPnet's fallback, the best one alone)."""
+    output_dir = Path(output_dir)
+    on_disk = lambda epoch: (output_dir / f"{epoch}epoch.pth").exists()
+    nbests = [nbest] if isinstance(nbest, int) else list(nbest)
+    most = max(nbests, default=1)
+    kept_counts = []
+    for phase, key, mode in best_model_criterion:
+        if reporter.has(phase, key):
+            ranking = reporter.sort_epochs_and_values(phase, key, mode)
+            gone = [epoch for epoch, _ in ranking[:most] if not on_disk(epoch)]
+            if gone:
+                kept_counts.append(sum(on_disk(epoch) for epoch, _ in ranking))
+                logging.warning(f"averaging by {phase}.{key}: the checkpoints of epochs {gone}, among the "
+                                f"{most} best, were deleted under earlier settings; averaging the best kept ones")
+    if kept_counts:
+        nbests = sorted({min(n, min(kept_counts)) for n in nbests})
+    rank = reporter.sort_epochs_and_values
+    reporter.sort_epochs_and_values = lambda *args, **kw: [(e, v) for e, v in rank(*args, **kw) if on_disk(e)]
+    try:  # the reporter itself (ESPnet type-checks it), its ranking filtered for this call only
+        espnet_averaging.average_nbest_models(output_dir=output_dir, reporter=reporter,
+                                              best_model_criterion=best_model_criterion, nbest=nbests, **kwargs)
+    finally:
+        del reporter.sort_epochs_and_values
+
+
+@contextlib.contextmanager
+def averaging_kept_checkpoints():
+    espnet_trainer.average_nbest_models = average_kept_nbest_models
+    try:
+        yield
+    finally:
+        espnet_trainer.average_nbest_models = espnet_averaging.average_nbest_models
+
+
 class LegoNNTrainer(Trainer):
     @classmethod
     def build_options(cls, args):
@@ -116,7 +155,7 @@ class LegoNNTrainer(Trainer):
 
     @classmethod
     def run(cls, *args, **kwargs) -> None:
-        with atomic_checkpoints():
+        with atomic_checkpoints(), averaging_kept_checkpoints():
             super().run(*args, **kwargs)
 
 
