@@ -45,26 +45,27 @@ class CTCPrefixScorer:
             column = (extended_by == tokens[:, -1:]).int().argmax(1)
             index = torch.arange(len(column), device=column.device)
             r, prefix_score = r[:, index, column], prefix_score[index, column]
-        x = self.marginals[:, rows]  # (T, N, V)
-        positions, rows_count, vocab = x.shape
+        positions, _, vocab = self.marginals.shape
         if candidates is None:
-            candidates = torch.arange(vocab, device=x.device).expand(rows_count, vocab)
-        x_new = x.gather(2, candidates.expand(positions, *candidates.shape))  # (T, N, C)
+            candidates = torch.arange(vocab, device=rows.device).expand(len(rows), vocab)
+        # Only the columns this step reads: the candidates' (T, N, C) and the blank's (T, N).
+        x_new = self.marginals[:, rows[:, None], candidates]
+        x_blank = self.marginals[:, rows, self.blank]
         last = tokens[:, -1] if tokens.size(1) > 1 else torch.full_like(tokens[:, 0], -1)
         # Paths into a new token c leave the prefix in blank, or in its last token when c differs.
         phi = torch.where(candidates == last[:, None], r[..., 1, None],
                           torch.logaddexp(r[..., 0], r[..., 1])[..., None])  # (T, N, C)
-        extended = torch.full((*x_new.shape, 2), LOG_ZERO, device=x.device)
+        extended = torch.full((*x_new.shape, 2), LOG_ZERO, device=x_new.device)
         if tokens.size(1) == 1:
             extended[0, ..., 0] = x_new[0]
         for t in range(1, positions):
             extended[t, ..., 0] = torch.logaddexp(extended[t - 1, ..., 0], phi[t - 1]) + x_new[t]
             extended[t, ..., 1] = (torch.logaddexp(extended[t - 1, ..., 0], extended[t - 1, ..., 1])
-                                   + x[t, :, self.blank, None])
+                                   + x_blank[t, :, None])
         extension_score = extended[0, ..., 0]
         if positions > 1:  # paths whose new token starts at position t >= 1
             extension_score = torch.logaddexp(extension_score, (phi[:-1] + x_new[1:]).logsumexp(0))
-        scores = torch.full_like(x[0], LOG_ZERO).scatter_(1, candidates, extension_score.clamp(min=LOG_ZERO))
+        scores = x_new.new_full((len(rows), vocab), LOG_ZERO).scatter_(1, candidates, extension_score.clamp(min=LOG_ZERO))
         scores[:, self.eos] = torch.logaddexp(r[-1, :, 0], r[-1, :, 1])  # the prefix is the output
         scores[:, self.blank] = LOG_ZERO  # never a token of the decoder
         return ((scores - prefix_score[:, None]).clamp(max=0.0),

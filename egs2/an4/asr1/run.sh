@@ -43,12 +43,9 @@ decoder_search="--beam_size $beam_size --penalty $penalty"
 # The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
 # (or --penalty, --ctc_weight) into exp/<tag>/decode_<set>_beam<N>_lp<P>[_ctc<W>]/ beside it.
 default_decoder_search="--beam_size $default_beam_size --penalty $default_penalty"
-inference_args="$decoder_search --ctc_weight $ctc_weight"
-default_inference_args="$default_decoder_search --ctc_weight $default_ctc_weight"
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   data_opts="--mini 100"; epochs=${epochs:-2}
-  decoder_search="--beam_size 2 --penalty 1.0"; default_decoder_search=$decoder_search
-  inference_args="$decoder_search --ctc_weight $ctc_weight"; default_inference_args=$inference_args
+  decoder_search="--beam_size 2 --penalty 1.0"; default_decoder_search=$decoder_search; default_ctc_weight=$ctc_weight
   # attention plots (tested in test/test_images.py) would be a third of a mini training's time
   train_args="--num_att_plot 0 --batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --decoder_conf layers=1"
@@ -57,6 +54,8 @@ if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the r
     train_args+=" --$part dim=32 --$part ffn_dim=64 --$part heads=2"
   done
 fi
+inference_args="$decoder_search --ctc_weight $ctc_weight"
+default_inference_args="$default_decoder_search --ctc_weight $default_ctc_weight"
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
 if [ -z "$models" ]; then
