@@ -30,8 +30,10 @@ low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, di
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
 low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
-low_passes=60000         # sentences seen in training on a Fr/Cs slice (and in fine-tuning
-                         # there): a slice of n sentences trains for low_passes / n epochs
+low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
+                         # trains for low_passes / n epochs
+finetune_passes=20000    # sentences seen in fine-tuning a composition on its slice (stage 6): it
+                         # starts converged, and valid accuracy levels off within 2-3 epochs (README)
 blank_penalty=1.0        # subtracted from the blank's log-probability in the interfaces' greedy CTC
                          # readings (beyond the paper, tuned on valid_de: README); 0: the paper's
 length_penalty=1.0       # the decoder's beam search: score / length ** length_penalty (the paper's
@@ -62,7 +64,8 @@ if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe
 fi
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
-low_epochs() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( (low_passes + $1 - 1) / $1 )); fi; }
+# epochs_for <passes> <n>: epochs in which a slice of n sentences is seen <passes> times in all
+epochs_for() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( ($1 + $2 - 1) / $2 )); fi; }
 common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --valid_set "valid_@"
         --metric bleu --input_interface "@" --ctc_interfaces en --output_interface en
         --inference_args "--blank_penalty $blank_penalty --length_penalty $length_penalty" --default_inference_args "$default_search")
@@ -119,8 +122,8 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     for src in $low_srcs; do
       for_source "$src"
       slice=(--train_set "train_${src}_low$n")
-      lego_train --seed 1 --train_args "--max_epoch $(low_epochs "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
-      lego_train --seed 1 --train_args "--max_epoch $(low_epochs "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
+      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
+      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
         "${slice[@]}" "${no_interface[@]}"
     done
   done
@@ -152,7 +155,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
       lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
         "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
-      lego_finetune --train_args "--max_epoch $(low_epochs "$n")" "$composed" --train_set "train_${src}_low$n"
+      lego_finetune --train_args "--max_epoch $(epochs_for "$finetune_passes" "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done
 fi
