@@ -138,6 +138,14 @@ def test_a_missing_mt_recipe_is_reported(tmp_path):
     assert result.returncode != 0 and "run the MT recipe first" in result.stderr
 
 
+def test_models_that_start_from_the_phoneme_recognizer_need_it_trained_first(recipe):
+    result = run(recipe.parent, "run.sh", "--mini", "true", "--stage", "2", "--stop_stage", "2",
+                 "--models", "legonn_wemb", check=False)
+    assert result.returncode != 0
+    assert "exp/phone_ctc/valid.loss.ave.pth not found: train the phoneme recognizer first" in result.stderr
+    assert not (recipe / "exp/legonn_wemb").exists()
+
+
 @pytest.mark.slow
 def test_speech_encoder_and_pronunciation_modules_compose_with_the_mt_decoder(tmp_path):
     """The whole mini chain: a tiny MT model, then every stage of the speech recipe."""
@@ -151,6 +159,8 @@ def test_speech_encoder_and_pronunciation_modules_compose_with_the_mt_decoder(tm
         "--train_config", "conf/train_legonn_wemb.yaml", "--train_args", tiny, "--stage", "4", "--stop_stage", "8")
     run(recipe, "run.sh", "--mini", "true", "--nj", "1", "--data_root", str(MULTI30K), timeout=3000)
     exp = recipe / "mini/exp"
+    for tag in ("encdec", "legonn_wemb"):  # their encoders start from the phoneme recognizer's
+        assert "Loading pretrained params from exp/phone_ctc/valid.loss.ave.pth" in (exp / tag / "train.log").read_text()
     for tag in ("transfer_legonn_wemb+mt", "finetune_transfer_legonn_wemb+mt",
                 "compose3_phone_ctc+legonn_3module+mt", "compose3_phone_ctc+pron_text+mt"):
         numbers = json.loads((exp / tag / "decode_test/score_wer/score.json").read_text())

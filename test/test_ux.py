@@ -127,7 +127,7 @@ def test_legonn_sh_decodes_another_search_beside_the_default_and_times_each_stag
 
 def test_results_tables_name_the_search(tmp_path):
     exp = tmp_path / "exp"
-    for tag, config in (("wemb", "decoder: transformer\n"), ("ctc", "decoder: none\n")):
+    for tag, config in (("wemb", "decoder: transformer\n"), ("ctc", "decoder: null\n")):  # as ESPnet writes it
         (exp / tag).mkdir(parents=True)
         (exp / tag / "config.yaml").write_text(config)
     dirs = {"": exp / "wemb" / "decode_test", "beam20_lp1.0": exp / "wemb" / "decode_test_beam20_lp1.0"}

@@ -58,7 +58,8 @@ def search_used(exp, tag: str, test_set: str, inference_tag: str = "") -> str | 
     if options is None:
         return None
     config = Path(exp) / tag / "config.yaml"
-    if config.is_file() and re.search(r"^decoder: none$", config.read_text(encoding="utf-8"), re.M):
+    # ESPnet writes a model without a decoder as "decoder: null" (the user's config: "none").
+    if config.is_file() and re.search(r"^decoder: (none|null)$", config.read_text(encoding="utf-8"), re.M):
         return "greedy CTC"
     from legonn.inference import SearchOptions
 

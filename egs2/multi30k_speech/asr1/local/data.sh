@@ -6,8 +6,8 @@
 # Train voices and valid/test voices share neither an accent nor a variant (see below).
 set -euo pipefail
 data_root=../../../../shared/data/multi30k   # raw Multi30k: train.en.gz, val.en.gz, test_2016_flickr.en.gz
-num_train=2000           # training captions to synthesize
-train_offset=10000       # first training caption (past the MT recipe's training and low-resource lines)
+num_train=10000          # training captions to synthesize
+train_offset=10000       # first training caption (among the MT recipe's 25000 De-En training captions)
 num_eval=500             # valid and test captions (the MT recipe's eval_size; 0 = all)
 mini=0                   # >0: this many training captions and a fifth as many valid/test (min 10)
 nj=2                     # parallel synthesis jobs
