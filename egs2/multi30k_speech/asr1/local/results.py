@@ -57,15 +57,17 @@ def main():
            "stripped. Enc. WER: greedy CTC output at the English BPE interface; PER: at the "
            f"phone interface. MT decoder module: `{recipe_path(args.mt_decoder)}`.", ""]
 
-    def minutes(tag, set_name=test):  # of a training that reached its scores (not one under way)
-        return fmt(train_minutes(exp, tag) if search_used(exp, tag, set_name, itag) else None)
+    def minutes_and_search(tag, set_name=test):
+        """Train minutes (only of a training that reached its scores, not one under way), search."""
+        search = search_used(exp, tag, set_name, itag)
+        return fmt(train_minutes(exp, tag) if search else None), search or "n/a"
 
     def row(what, tag, phone=None, english=None):
         return [what, f"`{tag}`", fmt(error_rate(exp, tag, test, inference_tag=itag)),
                 fmt(normalized_wer(exp, tag, test, inference_tag=itag)),
                 fmt(error_rate(exp, tag, test, english, itag)) if english else "-",
                 fmt(error_rate(exp, tag, test, phone, itag)) if phone else "-",
-                minutes(tag), search_used(exp, tag, test, itag) or "n/a"]
+                *minutes_and_search(tag)]
 
     header = ["system", "exp", "WER %", "norm. WER %", "Enc. WER %", "PER %", "train min", "search"]
     composed = "transfer_legonn_wemb+mt"
@@ -80,7 +82,7 @@ def main():
 
     rows = [["Phoneme recognizer (encoder only, CTC over phones)", "`phone_ctc`", "-", "-", "-",
              fmt(error_rate(exp, "phone_ctc", test, "score_interface0", itag)),
-             minutes("phone_ctc"), search_used(exp, "phone_ctc", test, itag) or "n/a"],
+             *minutes_and_search("phone_ctc")],
             row("3-module LegoNN (phones -> English BPE -> its own decoder)", "legonn_3module",
                 phone="score_interface0", english="score_interface1"),
             row("its phone + pronunciation modules + MT De-En decoder module", "compose3_legonn_3module+mt",
@@ -95,7 +97,7 @@ def main():
     rows = [["Pronunciation module trained from text alone (g2p phones -> English BPE)", "`pron_text`",
              fmt(error_rate(exp, "pron_text", text_test, inference_tag=itag)),
              fmt(normalized_wer(exp, "pron_text", text_test, inference_tag=itag)),
-             minutes("pron_text", text_test), search_used(exp, "pron_text", text_test, itag) or "n/a"]]
+             *minutes_and_search("pron_text", text_test)]]
     out += ["## Pronunciation module from text alone (not in the paper)", "",
             f"Its own test: the g2p_en phones of the `{test}` captions, spread as in training, read by "
             "greedy CTC at its English BPE interface (`exp/pron_text/decode_text_test`). No audio is "
