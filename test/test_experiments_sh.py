@@ -65,3 +65,18 @@ def test_lego_carry(tmp_path):
         (tmp_path / "data" / s / "phones").write_text("u1 P\nu2 Q R\n")
     calls(tmp_path, "lego_carry phones train test")
     assert (tmp_path / "dump/test/phones").read_text() == "u2 Q R\n"
+
+
+def test_lego_init_starts_a_training_from_another_experiments_parameters(tmp_path):
+    (tmp_path / "exp/phones").mkdir(parents=True)
+    (tmp_path / "exp/phones/model.pth").write_text("weights")
+    (made,), _ = calls(tmp_path, "lego_init exp/phones/model.pth encoders.0.olc,encoders.0.ctc_head\n"
+                       'lego_train wemb train_wemb 4-8 "${lego_init_param[@]}"')
+    assert option(made, "--init_param") == "exp/phones/model.pth:::encoders.0.olc,encoders.0.ctc_head"
+
+
+def test_lego_init_names_the_missing_experiment_and_what_to_run(tmp_path):
+    out = subprocess.run(["bash", "-c", f". {HELPER}; lego_init exp/phones/model.pth x 'run --models phones'; echo on"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == "run.sh: exp/phones/model.pth not found: run --models phones\n"

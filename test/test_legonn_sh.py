@@ -71,6 +71,24 @@ def test_training_stages_use_train_cmd_and_decoding_uses_decode_cmd(recipe):
     assert [line.split()[0] for line in (recipe / "calls").read_text().splitlines()] == ["one", "one"]
 
 
+def test_a_training_restarts_when_the_parameters_it_started_from_change(recipe):
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "trained from $(cat init.pth)" >> exp/x/train.log\n')
+    (recipe / "exp" / "x" / "stats").mkdir()
+    (recipe / "init.pth").write_text("modules of the first run")
+    train = ["--stage", "5", "--stop_stage", "5", "--tag", "x", "--train_config", "conf.yaml",
+             "--train_cmd", "./rec", "--init_param", "init.pth"]
+    assert legonn_sh(recipe, *train).returncode == 0
+    rerun = legonn_sh(recipe, *train)
+    assert "is trained with these settings, kept" in rerun.stdout
+    (recipe / "init.pth").write_text("modules trained further")
+    changed = legonn_sh(recipe, *train)
+    assert changed.returncode == 0 and "init.pth changed since exp/x started from it" in changed.stdout
+    (stale,) = (recipe / "exp" / "x").glob("stale_*")
+    assert (stale / "train.log").read_text() == "trained from modules of the first run\n"
+    assert (stale / "model.pth").exists() and (recipe / "exp" / "x" / "stats").is_dir()
+    assert (recipe / "exp" / "x" / "train.log").read_text() == "trained from modules trained further\n"
+
+
 def test_experiments_on_the_same_data_share_one_statistics_job(recipe):
     stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "$1 $2" >> calls\nmkdir -p "$(dirname "$2")/stats"\n')
     for tag, valid_set in (("x", "valid"), ("y", "valid"), ("z", "test")):

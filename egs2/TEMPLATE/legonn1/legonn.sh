@@ -196,7 +196,20 @@ if run_stage 5; then
   stats=$exp/stats
   extra=""
   [ "$task" = asr ] && extra+=" --normalize_stats $stats/train/feats_stats.npz"
-  [ -n "$init_param" ] && extra+=" --init_param $init_param"
+  if [ -n "$init_param" ]; then
+    extra+=" --init_param $init_param"
+    # A training belongs to the parameters it started from: when they change (a module trained
+    # further, a composition rebuilt), the old run moves aside and training starts again.
+    init_file=${init_param%%:*}
+    init_sum=$(md5sum < "$init_file" | cut -d' ' -f1) || fail "--init_param: cannot read $init_file"
+    if [ -f "$exp/.init" ] && [ "$(cat "$exp/.init")" != "$init_sum" ]; then
+      stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
+      mkdir "$stale"
+      find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
+      log "stage 5: $init_file changed since $exp started from it: that run is kept in $stale; training again"
+    fi
+    echo "$init_sum" > "$exp/.init"
+  fi
   # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
   # --max_epoch) resume from the checkpoint.
   settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")

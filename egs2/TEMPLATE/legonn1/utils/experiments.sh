@@ -14,6 +14,12 @@
 #       middle..., decoder; FILE also gives exp/TAG/finetune.yaml), then stages 6-7.
 #       --if_trained: a missing archive skips the composition with a message (status 0), for
 #       tables built over several sittings. --compose_only: stage 9 alone.
+#   lego_init PARAMS EXCLUDES [HINT]
+#       Sets lego_init_param=(--init_param PARAMS:::EXCLUDES): a training given
+#       "${lego_init_param[@]}" starts from another experiment's parameters, all but those whose
+#       names start with one of the comma-separated EXCLUDES (ESPnet's init_param
+#       path:src_key:dst_key:excludes). Exits naming PARAMS (and HINT, what to run first) when
+#       that experiment is not trained yet.
 #   lego_carry KEY SET...
 #       Copies data/SET/KEY (e.g. phones, a CTC target) into dump/SET/KEY for the utterances
 #       stage 3 kept: the dump carries only the standard data files.
@@ -105,6 +111,14 @@ lego_compose() {
     ${finetune_config:+--finetune_config "$finetune_config"} --stage 9 --stop_stage 9
   [ "$compose_only" = true ] && return 0
   ./legonn.sh "${lego_common[@]}" "$@" --tag "$tag" --stage 6 --stop_stage 7
+}
+
+lego_init() {
+  if [ ! -s "$1" ]; then
+    echo "run.sh: $1 not found: ${3:-train that experiment first}" >&2
+    exit 1
+  fi
+  lego_init_param=(--init_param "$1:::$2")
 }
 
 lego_carry() {
