@@ -7,7 +7,8 @@
 #           WEmb with CTC targets distilled from the enc-dec (beyond the paper), and the models
 #           only the modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
 #           (each trained, decoded, scored and exported as modules)
-#  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules and enc-dec baselines
+#  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules (--low_from_de) and
+#           enc-dec baselines
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
 #  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug
 #  stage 6  fine-tune the composed Fr-En and Cs-En models end-to-end (Table VI)
@@ -32,6 +33,10 @@ epochs=                  # override max_epoch of every De-En config (default: th
 low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
 low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
                          # trains for low_passes / n epochs
+low_from_de=true         # the slice encoder modules start from the De-En LegoNN WEmb encoder with a
+                         # new source embedding, the only part they train (beyond the paper: README),
+                         # as <src>_low<n>_ctc_from_de; false: from random weights, every parameter
+                         # trained (the paper's), as <src>_low<n>_ctc
 finetune_passes=20000    # sentences seen in fine-tuning a composition on its slice (stage 6): it
                          # starts converged, and valid accuracy levels off within 2-3 epochs (README)
 blank_penalty=1.0        # subtracted from the blank's log-probability in the interfaces' greedy CTC
@@ -73,6 +78,8 @@ common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --v
 lego_train_args=$train_args
 for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
 no_interface=(--ctc_interfaces "" --ctc_targets "")
+slice_ctc=ctc; [ "$low_from_de" = true ] && slice_ctc=ctc_from_de   # slice encoders: exp/<src>_low<n>_$slice_ctc
+de_encoder_frozen="--freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"
 # distill <teacher> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond the
 # paper): the teacher's translations of each set become dump/<set>/text_kd, a CTC target.
 distill() {
@@ -122,7 +129,14 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     for src in $low_srcs; do
       for_source "$src"
       slice=(--train_set "train_${src}_low$n")
-      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
+      if [ "$low_from_de" = true ]; then
+        lego_init exp/de_legonn_wemb/valid.acc.ave.pth encoders.0.frontend.embed,decoder \
+          "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb)"
+        lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n") $de_encoder_frozen" \
+          "${src}_low${n}_$slice_ctc" train_ctc 4-8 "${slice[@]}" "${lego_init_param[@]}"
+      else
+        lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
+      fi
       lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
         "${slice[@]}" "${no_interface[@]}"
     done
@@ -134,8 +148,8 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
     for src in $low_srcs; do
       for_source "$src"
       for dec in legonn_wemb legonn_beamconv; do
-        lego_compose --if_trained "transfer_${src}_low${n}_ctc+de_$dec" \
-          "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
+        lego_compose --if_trained "transfer_${src}_low${n}_$slice_ctc+de_$dec" \
+          "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
       done
     done
   done
@@ -152,9 +166,9 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   for n in $low_sizes; do
     for src in $low_srcs; do
       for_source "$src"
-      composed=transfer_${src}_low${n}_ctc+de_legonn_wemb
+      composed=transfer_${src}_low${n}_$slice_ctc+de_legonn_wemb
       lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
-        "exp/${src}_low${n}_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
+        "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
       lego_finetune --train_args "--max_epoch $(epochs_for "$finetune_passes" "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done
@@ -165,7 +179,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   cat RESULTS.md
 fi
 
-ship_fr=fr_low${low_sizes##* }_ctc   # the Fr encoder module of the largest slice
+ship_fr=fr_low${low_sizes##* }_$slice_ctc   # the Fr encoder module of the largest slice
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   python local/ship_modules.py --out_dir pretrained \
     --module de_en_wemb_encoder=exp/de_legonn_wemb/$m/encoder0.zip \

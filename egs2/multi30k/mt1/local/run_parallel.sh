@@ -15,12 +15,14 @@ train_minutes=0
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"
 low_sizes="4000 2000 1000 500"   # largest first: the shipped Fr encoder comes from 4000
 low_srcs="fr cs"
+low_from_de=true   # run.sh's default: the slice encoders start from the De-En WEmb encoder
 run_opts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --train_minutes) train_minutes=$2; shift 2 ;;
     --de_models) de_models=$2; shift 2 ;;   # legonn_wemb_kd is not among them: its teacher
                                             # decodes all 25000 training sentences first
+    --low_from_de) low_from_de=$2; run_opts+=("$1" "$2"); shift 2 ;;
     --mini) run_opts+=("$1" "$2"); [ "$2" = true ] && { low_sizes=100; low_srcs=fr; }; shift 2 ;;
     --low_sizes|--low_srcs|--stage|--stop_stage|--epochs)
       echo "$0: $1 is set by this script" >&2; exit 1 ;;
@@ -87,6 +89,11 @@ say "data: done"
 
 budget_end=$(( $(date +%s) + $(awk "BEGIN { print int($train_minutes * 60) }") ))
 for m in $de_models; do start "de_$m" --stage 2 --stop_stage 2 --de_models "$m"; done
+[ "$train_minutes" = 0 ] || fit_epochs "$budget_end"
+# With --low_from_de true the slice encoders start from the De-En WEmb encoder: they wait for it.
+wait_for_wemb=false
+[ "$low_from_de" = true ] && [ -n "${job[de_legonn_wemb]:-}" ] && wait_for_wemb=true
+[ "$wait_for_wemb" = true ] && finish de_legonn_wemb
 slices=()
 for n in $low_sizes; do
   for src in $low_srcs; do
@@ -94,8 +101,10 @@ for n in $low_sizes; do
     start "${src}_low$n" --stage 3 --stop_stage 3 --low_srcs "$src" --low_sizes "$n"
   done
 done
-[ "$train_minutes" = 0 ] || fit_epochs "$budget_end"
-for m in $de_models; do finish "de_$m"; done
+for m in $de_models; do
+  [ "$m" = legonn_wemb ] && [ "$wait_for_wemb" = true ] && continue   # finished above
+  finish "de_$m"
+done
 
 for pair in $(sed -n '/^swaps="/,/"$/p' run.sh | tr -d '"' | sed 's/^swaps=//'); do
   start "swap_$pair" --stage 5 --stop_stage 5 --swaps "$pair"
