@@ -31,13 +31,16 @@ ngpu=0                   # GPUs for training and decoding (0: CPU)
 extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision, GPU)
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
+ctc_weight=0.3           # joint CTC/attention search where the last interface is the output vocabulary
+                         # (ESPnet's hybrid decoding, as the AN4 recipe; beyond the paper, chosen on
+                         # valid: README): 0: the decoder alone, the paper's search
 models=                  # stage 2 experiments (default: phone_ctc encdec legonn_wemb legonn_3module
                          # encdec_ctc; with --mini true, all but encdec_ctc)
 phone_init=true          # encdec, legonn_wemb and encdec_ctc start from the phoneme recognizer's
                          # acoustic encoder (frontend and transformer layers; beyond the paper):
                          # from random weights, their English BPE CTC and attention stayed on the
                          # plateau (README)
-declare default_beam_size=$beam_size   # (declare: not an option) the search of decode_<set>/
+declare default_beam_size=$beam_size default_ctc_weight=$ctc_weight   # (declare: not options) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
 
@@ -46,17 +49,17 @@ mt_dir=$(readlink -f "$mt_dir" || echo "$mt_dir")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
 data_opts="--num_train $num_train --nj $nj"
 train_args=""
-inference_args="--beam_size $beam_size --penalty 1.0"
+decoder_search="--beam_size $beam_size --penalty 1.0"
 # The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
-# into exp/<tag>/decode_<set>_beam<N>_lp1.0/ beside it.
-default_inference_args="--beam_size $default_beam_size --penalty 1.0"
+# or --ctc_weight into exp/<tag>/decode_<set>_beam<N>_lp1.0[_ctc<W>]/ beside it.
+default_decoder_search="--beam_size $default_beam_size --penalty 1.0"
 three_module_args=""
 pron_args=""             # text-only pronunciation module
 finetune_args=""         # fine-tuning keeps the composed modules' architecture: no size overrides
 if [ "$mini" = true ]; then  # same architectures, narrower and shallower: the recipe runs in minutes
   mt_dir=$mt_dir/mini
   data_opts="--mini 60 --nj $nj"; epochs=${epochs:-2}
-  inference_args="--beam_size 2 --penalty 1.0"; default_inference_args=$inference_args
+  decoder_search="--beam_size 2 --penalty 1.0"; default_decoder_search=$decoder_search; default_ctc_weight=$ctc_weight
   # attention plots (tested in test/test_images.py) would be a third of a mini training's time
   train_args="--num_att_plot 0 --batch_bins 400000 --encoder_conf conv_channels=[8,16] --encoder_conf layers=1"
   train_args+=" --ingestor_conf layers=1 --ingestor_conf ffn_dim=64 --ingestor_conf heads=2"
@@ -78,6 +81,10 @@ if [ -z "$models" ]; then
   models="phone_ctc encdec legonn_wemb legonn_3module encdec_ctc"
   [ "$mini" = true ] && models="phone_ctc encdec legonn_wemb legonn_3module"
 fi
+inference_args="$decoder_search --ctc_weight $ctc_weight"
+default_inference_args="$default_decoder_search --ctc_weight $default_ctc_weight"
+# Models with no CTC over the output vocabulary search without it (encoder-only ones: greedy CTC).
+no_joint=(--inference_args "$decoder_search" --default_inference_args "$default_decoder_search")
 for v in train_args finetune_args pron_args; do  # every training: --epochs, then --extra_train_args
   printf -v "$v" '%s' "${!v}${epochs:+ --max_epoch $epochs}${extra_train_args:+ $extra_train_args}"
 done
@@ -108,25 +115,22 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
 fi
 
-# With --phone_init true, pretrained=(--init_param ...) starts a model's encoder from the phoneme
-# recognizer's, all but its OLC and phone CTC head (ESPnet's init_param path:src:dst:exclude).
-phone_recognizer=exp/phone_ctc/valid.loss.ave.pth
-pretrained=()
+# With --phone_init true, a model's encoder starts from the phoneme recognizer's, all but its OLC
+# and phone CTC head: lego_init_param=(--init_param ...), empty otherwise.
 use_phone_recognizer() {
+  lego_init_param=()
   [ "$phone_init" = true ] || return 0
-  if [ ! -s "$phone_recognizer" ]; then
-    echo "run.sh: $phone_recognizer not found: train the phoneme recognizer first (--models phone_ctc), or --phone_init false" >&2
-    exit 1
-  fi
-  pretrained=(--init_param "$phone_recognizer:::encoders.0.olc,encoders.0.ctc_head")
+  lego_init exp/phone_ctc/valid.loss.ave.pth encoders.0.olc,encoders.0.ctc_head \
+    "train the phoneme recognizer first (--models phone_ctc), or --phone_init false"
 }
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
       encdec) use_phone_recognizer
-              lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" "${pretrained[@]}" ;;
-      phone_ctc) lego_train "${one[@]}" phone_ctc train_phone_ctc 4-8 --ctc_interfaces phone --ctc_targets phones \
+              lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" "${no_joint[@]}" \
+                "${lego_init_param[@]}" ;;
+      phone_ctc) lego_train "${one[@]}" phone_ctc train_phone_ctc 4-8 "${no_joint[@]}" --ctc_interfaces phone --ctc_targets phones \
                    --output_interface phone --inference_model valid.loss.ave.pth ;;
       legonn_3module)
         # Work-around: legonn.sh hands two or more interfaces to the trainer as "[a, b]" unquoted, which
@@ -139,7 +143,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
         lego_train "${one[@]}" --train_args "$three_module_args" legonn_3module exp/conf/train_legonn_3module.yaml 4-8 \
           "${three[@]}" ;;
       *) use_phone_recognizer
-         lego_train "${one[@]}" "$model" "train_$model" 4-8 "${pretrained[@]}" ;;
+         lego_train "${one[@]}" "$model" "train_$model" 4-8 "${lego_init_param[@]}" ;;
     esac
   done
 fi
@@ -164,7 +168,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   text=(--task mt --input_interface phone --train_set text_train --valid_set text_valid --test_sets text_test)
   ./legonn.sh "${common[@]}" "${text[@]}" --stage 3 --stop_stage 3
   # (trainer options: "--seed 1 $pron_args", none of the speech models')
-  lego_train_args="--seed 1" lego_train --train_args "$pron_args" pron_text train_pron_text 4-8 "${text[@]}" \
+  lego_train_args="--seed 1" lego_train --train_args "$pron_args" pron_text train_pron_text 4-8 "${text[@]}" "${no_joint[@]}" \
     --inference_model valid.loss.ave.pth
   need_mt "$mt_decoder" 2
   lego_compose compose3_phone_ctc+pron_text+mt "exp/phone_ctc/$m/encoder0.zip" \
