@@ -2,9 +2,11 @@
 ESPnet, decoding, scoring at the output and the interface, module export, and a decoder plugged
 into another model's encoder with no fine-tuning."""
 import json
+import shutil
 import subprocess
 
 import pytest
+import torch
 
 from test.conftest import SHARED_DATA
 from test.recipe_copy import copy_recipe
@@ -125,6 +127,20 @@ def test_the_results_stage_writes_tables_for_what_was_run(recipe):
     # This test trained tags 'wemb' and 'ctc', not the recipe's own experiments: rows say n/a.
     assert "| LegoNN WEmb | `de_legonn_wemb` | n/a |" in results
     assert "## Modularity on De-En" in results and "### Fr-En, BLEU on test_2016_flickr by slice size" in results
+
+
+def test_a_slice_encoder_from_the_de_en_encoder_trains_only_its_new_source_embedding(recipe):
+    de_en = recipe / "exp/de_legonn_wemb/valid.acc.ave.pth"
+    de_en.parent.mkdir()
+    shutil.copy(recipe / "exp/wemb/valid.acc.ave.pth", de_en)  # stands in for the De-En WEmb model
+    fixture_sizes = TINY.replace("--max_epoch 1 ", "")
+    run(recipe.parent, "run.sh", "--mini", "true", "--stage", "3", "--stop_stage", "3", "--low_from_de", "true",
+        "--epochs", "1", "--extra_train_args", fixture_sizes)
+    de = torch.load(de_en, map_location="cpu")
+    fr = torch.load(recipe / "exp/fr_low100_ctc_from_de/valid.loss.ave.pth", map_location="cpu")
+    kept = [key for key in fr if key.startswith(("encoders.0.blocks", "encoders.0.olc", "encoders.0.ctc_head"))]
+    assert kept and all(torch.equal(fr[key], de[key]) for key in kept)
+    assert not torch.equal(fr["encoders.0.frontend.embed.weight"], de["encoders.0.frontend.embed.weight"])
 
 
 @pytest.mark.slow

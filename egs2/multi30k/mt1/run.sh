@@ -79,7 +79,6 @@ lego_train_args=$train_args
 for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
 no_interface=(--ctc_interfaces "" --ctc_targets "")
 slice_ctc=ctc; [ "$low_from_de" = true ] && slice_ctc=ctc_from_de   # slice encoders: exp/<src>_low<n>_$slice_ctc
-de_encoder_frozen="--freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"
 # distill <teacher> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond the
 # paper): the teacher's translations of each set become dump/<set>/text_kd, a CTC target.
 distill() {
@@ -129,14 +128,14 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     for src in $low_srcs; do
       for_source "$src"
       slice=(--train_set "train_${src}_low$n")
+      lego_init_param=() frozen=""
       if [ "$low_from_de" = true ]; then
         lego_init exp/de_legonn_wemb/valid.acc.ave.pth encoders.0.frontend.embed,decoder \
           "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb)"
-        lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n") $de_encoder_frozen" \
-          "${src}_low${n}_$slice_ctc" train_ctc 4-8 "${slice[@]}" "${lego_init_param[@]}"
-      else
-        lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_ctc" train_ctc 4-8 "${slice[@]}"
+        frozen=" --freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"   # all but the new embedding
       fi
+      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")$frozen" "${src}_low${n}_$slice_ctc" \
+        train_ctc 4-8 "${slice[@]}" "${lego_init_param[@]}"
       lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
         "${slice[@]}" "${no_interface[@]}"
     done
