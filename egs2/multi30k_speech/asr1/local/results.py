@@ -10,7 +10,7 @@ import argparse
 import os
 import re
 
-from legonn.recipe.results import error_rate, fmt, legonn_commit, score, search_used, table, train_minutes
+from legonn.recipe.results import environment, error_rate, fmt, score, search_used, table, train_minutes
 from legonn.scoring import read_kaldi_text
 from legonn.scoring.wer import error_rate as compute_error_rate
 
@@ -53,7 +53,10 @@ def main():
            "Produced by `local/results.py` (stage 6 of `run.sh`) from the score files in "
            f"`{exp}/`. Test set: `{test}`, captions of Multi30k test_2016_flickr (the MT "
            "recipe's test sentences) spoken by voices unseen in training. WER: beam search "
-           "over the decoder module, on the raw captions; norm. WER: lower-cased, punctuation "
+           "over the decoder module, on the raw captions (where the search column says ctc<w>, "
+           "jointly with the CTC prefix scores of the last interface at weight w: ESPnet's hybrid "
+           "decoding, beyond the paper; `./run.sh --ctc_weight 0` decodes with the decoder alone); "
+           "norm. WER: lower-cased, punctuation "
            "stripped. Enc. WER: greedy CTC output at the English BPE interface; PER: at the "
            f"phone interface. MT decoder module: `{recipe_path(args.mt_decoder)}`.", ""]
 
@@ -103,7 +106,7 @@ def main():
             "greedy CTC at its English BPE interface (`exp/pron_text/decode_text_test`). No audio is "
             "involved; the row above composes it with the phoneme recognizer instead.", "",
             table(["module", "exp", "WER %", "norm. WER %", "train min", "search"], rows), ""]
-    out += [f"legonn commit: {legonn_commit()}", ""]
+    out += ["## Environment", "", *environment(exp, "legonn_wemb"), ""]
     print("\n".join(out))
 
 
