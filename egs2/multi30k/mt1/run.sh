@@ -124,16 +124,16 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  lego_init_param=() frozen=""
+  if [ "$low_from_de" = true ]; then
+    lego_init exp/de_legonn_wemb/valid.acc.ave.pth encoders.0.frontend.embed,decoder \
+      "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb)"
+    frozen=" --freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"   # all but the new embedding
+  fi
   for n in $low_sizes; do
     for src in $low_srcs; do
       for_source "$src"
       slice=(--train_set "train_${src}_low$n")
-      lego_init_param=() frozen=""
-      if [ "$low_from_de" = true ]; then
-        lego_init exp/de_legonn_wemb/valid.acc.ave.pth encoders.0.frontend.embed,decoder \
-          "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb)"
-        frozen=" --freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"   # all but the new embedding
-      fi
       lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")$frozen" "${src}_low${n}_$slice_ctc" \
         train_ctc 4-8 "${slice[@]}" "${lego_init_param[@]}"
       lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
