@@ -82,11 +82,28 @@ def test_a_training_restarts_when_the_parameters_it_started_from_change(recipe):
     assert "is trained with these settings, kept" in rerun.stdout
     (recipe / "init.pth").write_text("modules trained further")
     changed = legonn_sh(recipe, *train)
-    assert changed.returncode == 0 and "init.pth changed since exp/x started from it" in changed.stdout
+    assert changed.returncode == 0 and "exp/x started from other parameters than init.pth holds now" in changed.stdout
     (stale,) = (recipe / "exp" / "x").glob("stale_*")
     assert (stale / "train.log").read_text() == "trained from modules of the first run\n"
     assert (stale / "model.pth").exists() and (recipe / "exp" / "x" / "stats").is_dir()
     assert (recipe / "exp" / "x" / "train.log").read_text() == "trained from modules trained further\n"
+
+
+def test_a_training_from_no_parameters_restarts_when_given_some_and_one_that_named_them_is_kept(recipe):
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "trained" >> exp/x/train.log\n')
+    (recipe / "exp" / "x" / "stats").mkdir()
+    (recipe / "init.pth").write_text("a phone recognizer")
+    train = ["--stage", "5", "--stop_stage", "5", "--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec"]
+    assert legonn_sh(recipe, *train).returncode == 0
+    given = legonn_sh(recipe, *train, "--init_param", "init.pth:::encoders.0.olc")
+    assert given.returncode == 0 and "exp/x started from other parameters than init.pth" in given.stdout
+    assert len(list((recipe / "exp" / "x").glob("stale_*"))) == 1
+    # A run from before exp/x/.init was kept counts as started from the file its log names.
+    (recipe / "exp" / "x" / ".init").unlink()
+    (recipe / "exp" / "x" / "train.log").write_text("# python -m legonn.bin.mt_train --init_param init.pth:::x\n")
+    kept = legonn_sh(recipe, *train, "--init_param", "init.pth:::encoders.0.olc")
+    assert kept.returncode == 0 and "other parameters" not in kept.stdout
+    assert len(list((recipe / "exp" / "x").glob("stale_*"))) == 1
 
 
 def test_experiments_on_the_same_data_share_one_statistics_job(recipe):

@@ -199,14 +199,20 @@ if run_stage 5; then
   if [ -n "$init_param" ]; then
     extra+=" --init_param $init_param"
     # A training belongs to the parameters it started from: when they change (a module trained
-    # further, a composition rebuilt), the old run moves aside and training starts again.
+    # further, a composition rebuilt), or an earlier run started from none, the old run moves
+    # aside and training starts again.
     init_file=${init_param%%:*}
     init_sum=$(md5sum < "$init_file" | cut -d' ' -f1) || fail "--init_param: cannot read $init_file"
-    if [ -f "$exp/.init" ] && [ "$(cat "$exp/.init")" != "$init_sum" ]; then
+    started_from=$init_sum   # nothing trained yet, or a run from before $exp/.init was kept
+    if [ -f "$exp/.init" ]; then started_from=$(cat "$exp/.init")
+    elif compgen -G "$exp/train.log*" > /dev/null && ! grep -qF -- "--init_param $init_file" "$exp"/train.log*; then
+      started_from=other   # its logged command lines name no such --init_param
+    fi
+    if [ "$started_from" != "$init_sum" ]; then
       stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
       mkdir "$stale"
       find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
-      log "stage 5: $init_file changed since $exp started from it: that run is kept in $stale; training again"
+      log "stage 5: $exp started from other parameters than $init_file holds now: that run is kept in $stale; training again"
     fi
     echo "$init_sum" > "$exp/.init"
   fi

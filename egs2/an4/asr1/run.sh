@@ -27,8 +27,10 @@ test_sets=test           # sets to decode and score (valid: to tune the search o
 penalty=1.0              # length penalty of the search: score / length**penalty (paper: 1.0)
 ctc_weight=0.3           # joint CTC/attention search where the last interface is the output vocabulary
                          # (ESPnet's hybrid decoding, as its AN4 reference; beyond the paper): 0: decoder alone
-models=                  # stage 2 experiments (default: encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc;
-                         # with --mini true: legonn_wemb phone_ctc)
+phone_init=false         # true: encdec, encdec_ctc, legonn_wemb and legonn_beamconv start from the phone
+                         # recognizer's acoustic encoder (beyond the paper; needs phone_ctc trained first)
+models=                  # stage 2 experiments (default: phone_ctc encdec legonn_wemb legonn_beamconv ctc encdec_ctc;
+                         # with --mini true: phone_ctc legonn_wemb)
 declare default_beam_size=$beam_size default_penalty=$penalty default_ctc_weight=$ctc_weight   # (declare: not options) the search of decode_<set>/
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/*.py run here too)
@@ -59,8 +61,8 @@ default_inference_args="$default_decoder_search --ctc_weight $default_ctc_weight
 [ -n "$epochs" ] && train_args+=" --max_epoch $epochs"
 [ -n "$extra_train_args" ] && train_args+=" $extra_train_args"
 if [ -z "$models" ]; then
-  models="encdec legonn_wemb legonn_beamconv ctc phone_ctc encdec_ctc"
-  [ "$mini" = true ] && models="legonn_wemb phone_ctc"   # a LegoNN model and an encoder-only one
+  models="phone_ctc encdec legonn_wemb legonn_beamconv ctc encdec_ctc"
+  [ "$mini" = true ] && models="phone_ctc legonn_wemb"   # a LegoNN model and an encoder-only one
 fi
 common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set "$train_set" --valid_set valid --test_sets "$test_sets"
         --ctc_interfaces "$text_unit" --ctc_targets text --output_interface "$text_unit"
@@ -85,14 +87,29 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
 fi
 
+# With --phone_init true, a model's encoder starts from the phone recognizer's (conf/train_ctc.yaml:
+# 6 layers), all but its OLC and phone CTC head, and all but its layers 5 and 6 for the LegoNN
+# models' 4-layer encoders: lego_init_param=(--init_param ...), empty otherwise.
+use_phone_recognizer() {
+  lego_init_param=()
+  [ "$phone_init" = true ] || return 0
+  local skip=encoders.0.olc,encoders.0.ctc_head
+  [[ $1 == legonn_* ]] && skip+=,encoders.0.blocks.blocks.4,encoders.0.blocks.blocks.5
+  lego_init exp/phone_ctc/valid.loss.ave.pth "$skip" \
+    "train the phone recognizer first (--models phone_ctc), or --phone_init false"
+}
+
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for model in $models; do
     case $model in
-      encdec) lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" "${no_joint[@]}" ;;
+      encdec) use_phone_recognizer encdec
+              lego_train "${one[@]}" encdec train_encdec 4-8 --ctc_interfaces "" --ctc_targets "" "${no_joint[@]}" \
+                "${lego_init_param[@]}" ;;
       ctc) lego_train "${one[@]}" ctc train_ctc 4-8 --inference_model valid.loss.ave.pth "${no_joint[@]}" ;;
       phone_ctc) lego_train "${one[@]}" phone_ctc train_ctc 4-8 --inference_model valid.loss.ave.pth "${no_joint[@]}" \
                    --ctc_interfaces phone --ctc_targets phones --output_interface phone ;;
-      *) lego_train "${one[@]}" "$model" "train_$model" 4-8 ;;
+      *) use_phone_recognizer "$model"
+         lego_train "${one[@]}" "$model" "train_$model" 4-8 "${lego_init_param[@]}" ;;
     esac
   done
 fi
