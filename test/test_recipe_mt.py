@@ -12,7 +12,7 @@ from test.conftest import SHARED_DATA
 from test.recipe_copy import copy_recipe
 
 pytestmark = pytest.mark.skipif(not (SHARED_DATA / "multi30k").is_dir(), reason="no Multi30k data")
-COMMON = ["--nj", "2", "--valid_set", "valid_de", "--test_sets", "test_de", "--input_interface", "de",
+COMMON = ["--nj", "1", "--valid_set", "valid_de", "--test_sets", "test_de", "--input_interface", "de",
           "--ctc_interfaces", "en", "--train_set", "train_de"]
 TINY = ("--max_epoch 1 --num_att_plot 0 --batch_bins 3000 --encoder_conf dim=32 --encoder_conf ffn_dim=64 "
         "--encoder_conf heads=2 --decoder_conf dim=32 --decoder_conf ffn_dim=64 "
@@ -134,8 +134,9 @@ def test_a_slice_encoder_from_the_de_en_encoder_trains_only_its_new_source_embed
     de_en.parent.mkdir()
     shutil.copy(recipe / "exp/wemb/valid.acc.ave.pth", de_en)  # stands in for the De-En WEmb model
     fixture_sizes = TINY.replace("--max_epoch 1 ", "")
-    run(recipe.parent, "run.sh", "--mini", "true", "--stage", "3", "--stop_stage", "3", "--low_from_de", "true",
-        "--epochs", "1", "--extra_train_args", fixture_sizes)
+    run(recipe.parent, "run.sh", "--mini", "true", "--nj", "1", "--stage", "3", "--stop_stage", "3",
+        "--low_from_de", "true", "--low_models", "ctc", "--epochs", "1", "--extra_train_args", fixture_sizes)
+    assert not (recipe / "exp/fr_low100_encdec").exists()  # --low_models: the encoder module alone
     de = torch.load(de_en, map_location="cpu")
     fr = torch.load(recipe / "exp/fr_low100_ctc_from_de/valid.loss.ave.pth", map_location="cpu")
     kept = [key for key in fr if key.startswith(("encoders.0.blocks", "encoders.0.olc", "encoders.0.ctc_head"))]

@@ -8,7 +8,7 @@
 #           only the modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
 #           (each trained, decoded, scored and exported as modules)
 #  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules (--low_from_de) and
-#           enc-dec baselines
+#           enc-dec baselines (--low_models)
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
 #  stage 5  modularity tests (Fig. 4, Table X): seed swap, architecture swap, decoder plug
 #  stage 6  fine-tune the composed Fr-En and Cs-En models end-to-end (Table VI)
@@ -31,6 +31,7 @@ low_sizes="500 1000 2000 4000"   # Fr-En / Cs-En low-resource slices: nested, di
 eval_size=0              # valid and test sentences (0: all, 1014 / 1000)
 epochs=                  # override max_epoch of every De-En config (default: the configs')
 low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
+low_models="ctc encdec"  # stage 3, per slice: the encoder-only CTC module, the enc-dec baseline
 low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
                          # trains for low_passes / n epochs
 low_from_de=true         # the slice encoder modules start from the De-En LegoNN WEmb encoder with a
@@ -134,10 +135,16 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     for src in $low_srcs; do
       for_source "$src"
       slice=(--train_set "train_${src}_low$n")
-      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")$frozen" "${src}_low${n}_$slice_ctc" \
-        train_ctc 4-8 "${slice[@]}" "${lego_init_param[@]}"
-      lego_train --seed 1 --train_args "--max_epoch $(epochs_for "$low_passes" "$n")" "${src}_low${n}_encdec" train_encdec 4-7 \
-        "${slice[@]}" "${no_interface[@]}"
+      epochs_arg="--max_epoch $(epochs_for "$low_passes" "$n")"
+      for model in $low_models; do
+        case $model in
+          ctc) lego_train --seed 1 --train_args "$epochs_arg$frozen" "${src}_low${n}_$slice_ctc" train_ctc 4-8 \
+                 "${slice[@]}" "${lego_init_param[@]}" ;;
+          encdec) lego_train --seed 1 --train_args "$epochs_arg" "${src}_low${n}_encdec" train_encdec 4-7 \
+                    "${slice[@]}" "${no_interface[@]}" ;;
+          *) echo "run.sh: --low_models: unknown model '$model' (ctc, encdec)" >&2; exit 1 ;;
+        esac
+      done
     done
   done
 fi
