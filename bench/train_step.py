@@ -3,6 +3,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
 
     cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1    # data, interfaces, dumps
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
+    tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
 
 Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml):
 - legonn enc-dec (train_encdec.yaml), LegoNN WEmb and BeamConv (train_legonn_*.yaml);
@@ -157,6 +158,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the recipe trains with 1)")
     parser.add_argument("--batch_bins", type=int, default=None, help="default: train_encdec.yaml's")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", metavar="MODEL", choices=[*LEGONN_MODELS, "ESPnet MT transformer"],
+                        help="instead of the table: torch.profiler's costliest operators in MODEL's timed steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -170,9 +173,17 @@ def main():
     for model in models.values():
         model.train()
 
+    if args.profile:
+        models = {args.profile: models[args.profile]}
     for batch in batches[:args.warmup]:
         for name, model in models.items():
             train_step(model, optimizers[name], batch)
+    if args.profile:
+        with torch.profiler.profile() as profile:
+            for batch in batches[args.warmup:]:
+                train_step(models[args.profile], optimizers[args.profile], batch)
+        print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+        return
     seconds = dict.fromkeys(models, 0.0)
     for batch in batches[args.warmup:]:
         for name, model in models.items():

@@ -110,6 +110,23 @@ def gradient_reaching_encoder(ingestor):
     return sum(p.grad.abs().sum() for p in encoder.parameters() if p.grad is not None)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: WEmbIngestor(11, DIM, rf=1, heads=2, ffn_dim=64, layers=1),
+    lambda: BeamConvIngestor(11, DIM, beam=4, embed_dim=8, rf=1, heads=2, ffn_dim=64, layers=1),
+], ids=["wemb", "beamconv"])
+def test_an_ingestor_of_receptive_field_one_computes_its_convolution_as_a_matrix_product(make):
+    ingestor = make().eval()
+    log_probs = torch.randn(2, 6, 11).log_softmax(-1)
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    if isinstance(ingestor, WEmbIngestor):
+        probs = log_probs.exp() * mask[..., None]
+        convolved = ingestor.conv(probs.transpose(1, 2)).transpose(1, 2) * ingestor.scale
+    else:
+        ranks = ingestor.embedding(log_probs.topk(4, dim=-1).indices) * mask[..., None, None]
+        convolved = ingestor.conv(ranks.permute(0, 3, 1, 2)).squeeze(-1).transpose(1, 2)
+    torch.testing.assert_close(ingestor.embed(log_probs, mask), convolved)
+
+
 def test_wemb_passes_gradients_to_the_previous_module():
     assert gradient_reaching_encoder(WEmbIngestor(11, DIM, heads=2, ffn_dim=64, layers=1)) > 0
 

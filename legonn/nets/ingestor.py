@@ -59,6 +59,8 @@ class WEmbIngestor(Ingestor):
         probs = log_probs.exp() * mask[..., None]
         if self.shared_embedding is not None:
             return probs @ self.shared_embedding.weight * self.scale
+        if self.conv.kernel_size[0] == 1:  # the same product, without Conv1d's slower CPU path
+            return nn.functional.linear(probs, self.conv.weight[..., 0], self.conv.bias) * self.scale
         return self.conv(probs.transpose(1, 2)).transpose(1, 2) * self.scale
 
 
@@ -79,6 +81,9 @@ class BeamConvIngestor(Ingestor):
     def embed(self, log_probs, mask):
         top = log_probs.detach().topk(self.beam, dim=-1).indices  # (B, K, beam)
         r = self.embedding(top) * mask[..., None, None]  # (B, K, beam, E)
+        if self.conv.kernel_size[0] == 1:  # one product over the ranks' embeddings, as in embed above
+            weight = self.conv.weight[:, :, 0].transpose(1, 2).flatten(1)  # (D, beam * E), rank-major as r
+            return nn.functional.linear(r.flatten(2), weight, self.conv.bias)
         return self.conv(r.permute(0, 3, 1, 2)).squeeze(-1).transpose(1, 2)
 
 
