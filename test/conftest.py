@@ -34,6 +34,7 @@ import legonn.bin  # noqa: E402,F401
 LONGEST_FIRST = ["test_recipe_mt", "test_recipe_an4", "test_recipe_multi30k_speech", "test_ddp"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups marked here
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (--dist loadgroup), a file's tests run on one worker, so that its module
     fixtures (a recipe run) are built once, and the fault-injection files share one worker: one

@@ -1,7 +1,11 @@
-"""Specification of the project's own files: one version, a license, no machine paths."""
+"""Specification of the project's own files: one version, a license, no machine paths, and the
+test suite's scheduling."""
+import os
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 import legonn
 
@@ -28,3 +32,11 @@ def test_documents_name_no_file_of_one_machine():
              for n, line in enumerate((REPO / path).read_text(encoding="utf-8").splitlines(), 1)
              if pattern.search(line)]
     assert not found, found
+
+
+def test_under_xdist_a_files_tests_form_one_group_so_its_module_fixtures_are_built_once(request):
+    # ./test/run.sh uses --dist loadgroup: xdist schedules by the group test/conftest.py marks,
+    # which it reads from the node id; unmarked tests would be spread one by one over the workers.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        pytest.skip("only under pytest-xdist")
+    assert request.node.nodeid.endswith("@test_project")

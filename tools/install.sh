@@ -22,5 +22,9 @@ fi
 # pytest-xdist, which ./test/run.sh spreads the suite over the cores with.
 [ -x "$venv/bin/ruff" ] || "$venv/bin/pip" install -q "ruff==0.17.6"   # pinned: a new release may add findings
 "$venv/bin/python" -c "import xdist" 2>/dev/null || "$venv/bin/pip" install -q "pytest-xdist==3.8.0"
+# pytest 9 ignores the node ids that xdist 3.8 marks its groups in: --dist loadgroup would spread a
+# file's tests over the workers, each building that file's module fixtures (a mini recipe) again.
+"$venv/bin/python" -c "import pytest, sys; sys.exit(int(pytest.__version__.split('.')[0]) >= 9)" 2>/dev/null ||
+  "$venv/bin/pip" install -q "pytest==8.4.2"
 ln -sfn "$venv" "$root/tools/venv"
 echo "[install] environment ready: tools/venv -> $venv"
