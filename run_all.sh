@@ -17,24 +17,25 @@ mkdir -p exp/run_all
 rm -f exp/run_all/*.log
 # First, LegoNN working rather than only running: the Multi30k recipe's shipped modules (trained
 # there, committed at half precision) composed and decoded on the real test sets, no training.
-# It decodes beside the first mini step below, which uses one core; its scores print first.
+# The decoding runs beside the mini runs and prints its scores as soon as it ends.
 shipped=egs2/multi30k/mt1/pretrained/scores.json
-if [ -f "$shipped" ]; then
-  echo "=== egs2/multi30k/mt1: shipped modules, no training (log: exp/run_all/shipped.log) ==="
-  (cd egs2/multi30k/mt1 && ./run.sh --data_root "$data/multi30k" --stage 1 --stop_stage 1 &&
-   ./run.sh --stage 9 --stop_stage 9) > exp/run_all/shipped.log 2>&1 & shipped_job=$!
-  shipped_start=$SECONDS
-fi
-print_shipped() {
-  [ -f "$shipped" ] || return 0
-  wait "$shipped_job" || { echo "run_all.sh: decoding the shipped modules failed:" >&2
-                           tail -n 20 exp/run_all/shipped.log >&2; exit 1; }
+shipped_scores() {
   for pair in de_en fr_en; do
     score=egs2/multi30k/mt1/exp/shipped_$pair/decode_test_${pair%_en}/score_bleu/score.json
     echo "shipped $pair: $(python -c "import json, sys; print(json.load(open(sys.argv[1]))['summary'])" "$score")"
   done
-  echo "=== shipped modules done in $((SECONDS - shipped_start)) s ==="
 }
+if [ -f "$shipped" ]; then
+  echo "=== egs2/multi30k/mt1: shipped modules, no training, started (log: exp/run_all/shipped.log) ==="
+  (start=$SECONDS
+   if (cd egs2/multi30k/mt1 && ./run.sh --data_root "$data/multi30k" --stage 1 --stop_stage 1 &&
+       ./run.sh --stage 9 --stop_stage 9) > exp/run_all/shipped.log 2>&1; then
+     shipped_scores; echo "=== shipped modules done in $((SECONDS - start)) s ==="
+   else
+     echo "run_all.sh: decoding the shipped modules failed; the end of exp/run_all/shipped.log:" >&2
+     tail -n 20 exp/run_all/shipped.log >&2; exit 1
+   fi) & shipped_job=$!
+fi
 
 declare -A corpus=([multi30k/mt1]=multi30k [an4/asr1]=an4 [multi30k_speech/asr1]=multi30k)
 # The mini profiles in two lanes side by side, one thread each: most of a mini run is process
@@ -62,13 +63,13 @@ if [ -x egs2/multi30k_speech/asr1/run.sh ]; then
   mt_rest=(--stage 2)   # stage 1 is done; de_legonn_wemb is kept
   others+=(multi30k_speech/asr1)
 fi
-print_shipped
 mini_run multi30k/mt1 "${mt_rest[@]}" & first_lane=$!
 (for recipe in "${others[@]}"; do mini_run "$recipe" || exit 1; done) & second_lane=$!
 failed=0
 wait "$first_lane" || failed=1
 wait "$second_lane" || failed=1
-[ "$failed" = 0 ] || { echo "run_all.sh: a mini run failed (above)" >&2; exit 1; }
+[ -z "${shipped_job:-}" ] || wait "$shipped_job" || failed=1
+[ "$failed" = 0 ] || { echo "run_all.sh: a run failed (above)" >&2; exit 1; }
 
 recipes=(multi30k/mt1 "${others[@]}")
 for recipe in "${recipes[@]}"; do

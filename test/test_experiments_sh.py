@@ -4,6 +4,7 @@ legonn.sh's "finished training is kept" check compares, and the skip of a compos
 archives are not trained yet."""
 import shlex
 import subprocess
+import zipfile
 from pathlib import Path
 
 HELPER = Path(__file__).resolve().parents[1] / "egs2/TEMPLATE/legonn1/utils/experiments.sh"
@@ -73,6 +74,26 @@ def test_lego_init_starts_a_training_from_another_experiments_parameters(tmp_pat
     (made,), _ = calls(tmp_path, "lego_init exp/phones/model.pth encoders.0.olc,encoders.0.ctc_head\n"
                        'lego_train wemb train_wemb 4-8 "${lego_init_param[@]}"')
     assert option(made, "--init_param") == "exp/phones/model.pth:::encoders.0.olc,encoders.0.ctc_head"
+
+
+def test_lego_init_starts_a_part_of_the_model_from_a_module_archive(tmp_path):
+    (tmp_path / "pretrained").mkdir()
+    with zipfile.ZipFile(tmp_path / "pretrained/de_encoder.zip", "w") as archive:
+        archive.writestr("module.yaml", "role: encoder\n")
+        archive.writestr("module.pth", b"encoder weights")
+    (made,), _ = calls(tmp_path, "lego_init --into encoders.0 pretrained/de_encoder.zip frontend.embed\n"
+                       'lego_train fr train_ctc 4-8 "${lego_init_param[@]}"')
+    assert option(made, "--init_param") == "exp/init/pretrained_de_encoder.pth::encoders.0:frontend.embed"
+    assert (tmp_path / "exp/init/pretrained_de_encoder.pth").read_bytes() == b"encoder weights"
+
+
+def test_lego_init_names_an_archive_that_holds_no_module(tmp_path):
+    with zipfile.ZipFile(tmp_path / "model.zip", "w") as archive:
+        archive.writestr("model.pth", b"weights")
+    out = subprocess.run(["bash", "-c", f". {HELPER}; lego_init --into encoders.0 model.zip x; echo on"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and out.stdout == "" and not (tmp_path / "exp/init/model.pth").exists()
+    assert out.stderr.startswith("run.sh: model.zip: not a legonn module archive")
 
 
 def test_lego_init_names_the_missing_experiment_and_what_to_run(tmp_path):

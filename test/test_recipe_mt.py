@@ -1,9 +1,11 @@
 """The Multi30k MT recipe as a user runs it (mini profile): data, interfaces, training through
 ESPnet, decoding, scoring at the output and the interface, module export, and a decoder plugged
 into another model's encoder with no fine-tuning."""
+import io
 import json
 import shutil
 import subprocess
+import zipfile
 
 import pytest
 import torch
@@ -130,18 +132,19 @@ def test_the_results_stage_writes_tables_for_what_was_run(recipe):
 
 
 def test_a_slice_encoder_from_the_de_en_encoder_trains_only_its_new_source_embedding(recipe):
-    de_en = recipe / "exp/de_legonn_wemb/valid.acc.ave.pth"
-    de_en.parent.mkdir()
-    shutil.copy(recipe / "exp/wemb/valid.acc.ave.pth", de_en)  # stands in for the De-En WEmb model
+    de_en = recipe / "exp/de_legonn_wemb/modules/encoder0.zip"
+    de_en.parent.mkdir(parents=True)
+    shutil.copy(recipe / "exp/wemb/modules/encoder0.zip", de_en)  # stands in for the De-En WEmb encoder
     fixture_sizes = TINY.replace("--max_epoch 1 ", "")
     run(recipe.parent, "run.sh", "--mini", "true", "--nj", "1", "--stage", "3", "--stop_stage", "3",
         "--low_from_de", "true", "--low_models", "ctc", "--epochs", "1", "--extra_train_args", fixture_sizes)
     assert not (recipe / "exp/fr_low100_encdec").exists()  # --low_models: the encoder module alone
-    de = torch.load(de_en, map_location="cpu")
+    with zipfile.ZipFile(de_en) as archive:
+        de = torch.load(io.BytesIO(archive.read("module.pth")), map_location="cpu")
     fr = torch.load(recipe / "exp/fr_low100_ctc_from_de/valid.loss.ave.pth", map_location="cpu")
-    kept = [key for key in fr if key.startswith(("encoders.0.blocks", "encoders.0.olc", "encoders.0.ctc_head"))]
-    assert kept and all(torch.equal(fr[key], de[key]) for key in kept)
-    assert not torch.equal(fr["encoders.0.frontend.embed.weight"], de["encoders.0.frontend.embed.weight"])
+    kept = [key for key in de if key.startswith(("blocks", "olc", "ctc_head"))]
+    assert kept and all(torch.equal(fr[f"encoders.0.{key}"], de[key]) for key in kept)
+    assert not torch.equal(fr["encoders.0.frontend.embed.weight"], de["frontend.embed.weight"])
 
 
 @pytest.mark.slow

@@ -34,6 +34,8 @@ low_srcs="fr cs"         # source languages of the slices (stages 3, 4, 6)
 low_models="ctc encdec"  # stage 3, per slice: the encoder-only CTC module, the enc-dec baseline
 low_passes=60000         # sentences seen in training on a Fr/Cs slice: a slice of n sentences
                          # trains for low_passes / n epochs
+de_wemb=trained          # the De-En LegoNN WEmb modules stages 3, 4 and 6 reuse: trained (exp/de_legonn_wemb, stage 2)
+                         # or shipped (pretrained/, their float16 archives: the slices need no De-En training)
 low_from_de=true         # the slice encoder modules start from the De-En LegoNN WEmb encoder with a
                          # new source embedding, the only part they train (beyond the paper: README),
                          # as <src>_low<n>_ctc_from_de; false: from random weights, every parameter
@@ -58,12 +60,16 @@ de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_
 
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
+search="--blank_penalty $blank_penalty --length_penalty $length_penalty"
 data_opts="--max_train $train_size --low_sizes ${low_sizes// /,} --max_eval $eval_size"
 train_args=""
 if [ "$mini" = true ]; then  # same architectures, narrower, so the whole recipe runs in minutes
   low_sizes=100; low_srcs=fr; data_opts="--max_train 300 --low_sizes 100 --max_eval 60"; bpe_size=300; epochs=${epochs:-2}
   # attention plots (tested in test/test_images.py) would be a third of a mini training's time
   train_args="--num_att_plot 0 --batch_bins 3000 --ingestor_conf ffn_dim=128 --ingestor_conf heads=2"
+  # 2-epoch models write until the max length (1.5 x decoder memory + 10; WEmb's memory is twice the
+  # source): a beam of 2 and a third of that length decode them 6x faster (README, run_all.sh)
+  search+=" --beam_size 2 --maxlenratio_a 0.5"; default_search=$search
   for part in encoder_conf decoder_conf; do
     train_args+=" --$part dim=64 --$part ffn_dim=128 --$part heads=2"
   done
@@ -74,7 +80,7 @@ fi
 epochs_for() { if [ "$mini" = true ]; then echo "$epochs"; else echo $(( ($1 + $2 - 1) / $2 )); fi; }
 common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --valid_set "valid_@"
         --metric bleu --input_interface "@" --ctc_interfaces en --output_interface en
-        --inference_args "--blank_penalty $blank_penalty --length_penalty $length_penalty" --default_inference_args "$default_search")
+        --inference_args "$search" --default_inference_args "$default_search")
 . utils/experiments.sh   # lego_train, lego_compose, lego_finetune (egs2/TEMPLATE/legonn1/README.md)
 lego_train_args=$train_args
 for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
@@ -96,6 +102,11 @@ distill() {
   done
 }
 m=modules
+case $de_wemb in
+  trained) de_wemb_encoder=exp/de_legonn_wemb/$m/encoder0.zip de_wemb_decoder=exp/de_legonn_wemb/$m/decoder.zip ;;
+  shipped) de_wemb_encoder=pretrained/de_en_wemb_encoder.zip de_wemb_decoder=pretrained/de_en_wemb_decoder.zip ;;
+  *) echo "run.sh: --de_wemb: trained or shipped, not '$de_wemb'" >&2; exit 1 ;;
+esac
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts" \
@@ -127,8 +138,8 @@ fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   lego_init_param=() frozen=""
   if [ "$low_from_de" = true ]; then
-    lego_init exp/de_legonn_wemb/valid.acc.ave.pth encoders.0.frontend.embed,decoder \
-      "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb)"
+    lego_init --into encoders.0 "$de_wemb_encoder" frontend.embed \
+      "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb), or --de_wemb shipped"
     frozen=" --freeze_param encoders.0.blocks encoders.0.olc encoders.0.ctc_head"   # all but the new embedding
   fi
   for n in $low_sizes; do
@@ -153,10 +164,10 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   for n in $low_sizes; do
     for src in $low_srcs; do
       for_source "$src"
-      for dec in legonn_wemb legonn_beamconv; do
-        lego_compose --if_trained "transfer_${src}_low${n}_$slice_ctc+de_$dec" \
-          "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "exp/de_$dec/$m/decoder.zip"
-      done
+      lego_compose --if_trained "transfer_${src}_low${n}_$slice_ctc+de_legonn_wemb" \
+        "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "$de_wemb_decoder"
+      lego_compose --if_trained "transfer_${src}_low${n}_$slice_ctc+de_legonn_beamconv" \
+        "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "exp/de_legonn_beamconv/$m/decoder.zip"
     done
   done
 fi
@@ -174,7 +185,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       for_source "$src"
       composed=transfer_${src}_low${n}_$slice_ctc+de_legonn_wemb
       lego_compose --compose_only --finetune_config conf/finetune.yaml "$composed" \
-        "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "exp/de_legonn_wemb/$m/decoder.zip"
+        "exp/${src}_low${n}_$slice_ctc/$m/encoder0.zip" "$de_wemb_decoder"
       lego_finetune --train_args "--max_epoch $(epochs_for "$finetune_passes" "$n")" "$composed" --train_set "train_${src}_low$n"
     done
   done

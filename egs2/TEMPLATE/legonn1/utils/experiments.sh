@@ -14,12 +14,14 @@
 #       middle..., decoder; FILE also gives exp/TAG/finetune.yaml), then stages 6-7.
 #       --if_trained: a missing archive skips the composition with a message (status 0), for
 #       tables built over several sittings. --compose_only: stage 9 alone.
-#   lego_init PARAMS EXCLUDES [HINT]
-#       Sets lego_init_param=(--init_param PARAMS:::EXCLUDES): a training given
+#   lego_init [--into PREFIX] PARAMS EXCLUDES [HINT]
+#       Sets lego_init_param=(--init_param PARAMS::PREFIX:EXCLUDES): a training given
 #       "${lego_init_param[@]}" starts from another experiment's parameters, all but those whose
 #       names start with one of the comma-separated EXCLUDES (ESPnet's init_param
-#       path:src_key:dst_key:excludes). Exits naming PARAMS (and HINT, what to run first) when
-#       that experiment is not trained yet.
+#       path:src_key:dst_key:excludes). PARAMS may be a module archive (.zip, e.g. a shipped one):
+#       its weights, copied once into exp/init/, start the model's part PREFIX (e.g. encoders.0;
+#       EXCLUDES then name the module's own keys). Exits naming PARAMS (and HINT, what to run
+#       first) when that experiment is not trained yet.
 #   lego_carry KEY SET...
 #       Copies data/SET/KEY (e.g. phones, a CTC target) into dump/SET/KEY for the utterances
 #       stage 3 kept: the dump carries only the standard data files.
@@ -114,11 +116,30 @@ lego_compose() {
 }
 
 lego_init() {
+  local into=""
+  [ "${1:-}" = --into ] && { into=$2; shift 2; }
   if [ ! -s "$1" ]; then
     echo "run.sh: $1 not found: ${3:-train that experiment first}" >&2
     exit 1
   fi
-  lego_init_param=(--init_param "$1:::$2")
+  local params=$1
+  if [[ $params == *.zip ]]; then  # ESPnet's --init_param reads a weights file, not an archive
+    params=exp/init/$(tr / _ <<< "${1%.zip}").pth
+    if [ ! "$params" -nt "$1" ]; then
+      mkdir -p exp/init
+      python - "$1" "$params.tmp" <<'PY' || exit 1
+import sys, zipfile
+archive, out = sys.argv[1:]
+try:
+    weights = zipfile.ZipFile(archive).read("module.pth")
+except (zipfile.BadZipFile, KeyError) as error:
+    sys.exit(f"run.sh: {archive}: not a legonn module archive ({error})")
+open(out, "wb").write(weights)
+PY
+      mv "$params.tmp" "$params"
+    fi
+  fi
+  lego_init_param=(--init_param "$params::$into:$2")
 }
 
 lego_carry() {
