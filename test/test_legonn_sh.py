@@ -106,6 +106,23 @@ def test_a_training_from_no_parameters_restarts_when_given_some_and_one_that_nam
     assert len(list((recipe / "exp" / "x").glob("stale_*"))) == 1
 
 
+def test_a_training_from_some_parameters_restarts_when_given_none(recipe):
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "trained" >> exp/x/train.log\n')
+    (recipe / "exp" / "x" / "stats").mkdir()
+    (recipe / "init.pth").write_text("a phone recognizer")
+    train = ["--stage", "5", "--stop_stage", "5", "--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec"]
+    assert legonn_sh(recipe, *train, "--init_param", "init.pth:::encoders.0.olc").returncode == 0
+    random = legonn_sh(recipe, *train)
+    assert random.returncode == 0 and "exp/x started from other parameters than random weights" in random.stdout
+    (stale,) = (recipe / "exp" / "x").glob("stale_*")
+    assert (stale / ".init").exists() and not (recipe / "exp" / "x" / ".init").exists()
+    assert "is trained with these settings, kept" in legonn_sh(recipe, *train).stdout
+    # A run from before exp/x/.init was kept counts as started from the file its log names.
+    shutil.rmtree(stale)
+    (recipe / "exp" / "x" / "train.log").write_text("# python -m legonn.bin.asr_train --init_param init.pth:::x\n")
+    assert "than random weights" in legonn_sh(recipe, *train).stdout
+
+
 def test_experiments_on_the_same_data_share_one_statistics_job(recipe):
     stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "$1 $2" >> calls\nmkdir -p "$(dirname "$2")/stats"\n')
     for tag, valid_set in (("x", "valid"), ("y", "valid"), ("z", "test")):

@@ -1,7 +1,8 @@
 """The AN4 ASR recipe as a user runs it (mini profile, in a copy of the recipe): data from the
 real AN4 corpus with held-out validation speakers and g2p phones, character and phone
-interfaces, fbank dump, a LegoNN WEmb model and an encoder-only phone recognizer trained through
-ESPnet, decoded, scored (WER at the output, WER/PER at the interface), exported, RESULTS.md."""
+interfaces, fbank dump, an encoder-only phone recognizer and a LegoNN WEmb model started from
+it, trained through ESPnet, decoded, scored (WER at the output, WER/PER at the interface),
+exported, RESULTS.md."""
 import json
 import math
 import subprocess
@@ -73,6 +74,14 @@ def test_modules_are_exported_and_results_written(recipe):
     float(wer), float(encoder_wer)  # numbers, not n/a
     assert updates.strip().startswith("2 / ")  # the mini profile's 2 epochs, read from train.log
     assert "`phone_ctc`" in results
+
+
+@needs_an4
+def test_the_models_start_from_the_phone_recognizer_trained_first(recipe):
+    command = (recipe / "exp/legonn_wemb/train.log").read_text().splitlines()[0]
+    assert "--init_param exp/phone_ctc/valid.loss.ave.pth:::encoders.0.olc,encoders.0.ctc_head," in command
+    row = next(line for line in (recipe / "RESULTS.md").read_text().splitlines() if "`legonn_wemb`" in line)
+    assert row.split("|")[-2].strip() == "`phone_ctc`"  # the table's encoder start column
 
 
 def test_missing_corpus_fails_with_a_clear_message(tmp_path):

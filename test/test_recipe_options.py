@@ -8,11 +8,13 @@ import pytest
 
 from test.recipe_copy import copy_recipe
 
-TRAINING_STAGE = {  # recipe: its training stage, with options that keep it to one or two models
+# recipe: its training stage, with options that keep it to one or two models (and no phone init:
+# the stub trains no phone recognizer to start from)
+TRAINING_STAGE = {
     "multi30k/mt1": ["--stage", "2", "--stop_stage", "2", "--de_models", "encdec legonn_wemb"],
-    "an4/asr1": ["--stage", "2", "--stop_stage", "2", "--models", "encdec legonn_wemb"],
+    "an4/asr1": ["--stage", "2", "--stop_stage", "2", "--models", "encdec legonn_wemb", "--phone_init", ""],
     "multi30k_speech/asr1": ["--stage", "2", "--stop_stage", "2", "--models", "encdec legonn_wemb",
-                             "--phone_init", "false"],  # the stub trains no phoneme recognizer to start from
+                             "--phone_init", "false"],
     "swbd/asr1": ["--stage", "2", "--stop_stage", "2"],
     "tedlium/asr1": ["--stage", "2", "--stop_stage", "2"],
     "europarl_st/asr1": ["--stage", "2", "--stop_stage", "2"],
@@ -71,3 +73,10 @@ def test_multi30k_names_a_wrong_de_wemb_choice(tmp_path):
     result = subprocess.run(["bash", "run.sh", "--stage", "4", "--stop_stage", "4", "--de_wemb", "zoo"],
                             cwd=copy, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "--de_wemb: trained or shipped, not 'zoo'" in result.stderr
+
+
+def test_an4_names_a_model_that_cannot_start_from_the_phone_recognizer(tmp_path):
+    copy = copy_recipe(tmp_path, "an4/asr1")
+    result = subprocess.run(["bash", "run.sh", "--stage", "2", "--stop_stage", "2", "--phone_init", "true"],
+                            cwd=copy, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "--phone_init: 'true' has no acoustic encoder" in result.stderr

@@ -196,26 +196,31 @@ if run_stage 5; then
   stats=$exp/stats
   extra=""
   [ "$task" = asr ] && extra+=" --normalize_stats $stats/train/feats_stats.npz"
+  # A training belongs to the parameters it started from: when they change (a module trained
+  # further, a composition rebuilt), or an earlier run started from none or from some and this
+  # one from none, the old run moves aside and training starts again.
+  init_file="" init_sum=random   # $exp/.init: the checksum of the --init_param file of the run
   if [ -n "$init_param" ]; then
     extra+=" --init_param $init_param"
-    # A training belongs to the parameters it started from: when they change (a module trained
-    # further, a composition rebuilt), or an earlier run started from none, the old run moves
-    # aside and training starts again.
     init_file=${init_param%%:*}
     init_sum=$(md5sum < "$init_file" | cut -d' ' -f1) || fail "--init_param: cannot read $init_file"
-    started_from=$init_sum   # nothing trained yet, or a run from before $exp/.init was kept
-    if [ -f "$exp/.init" ]; then started_from=$(cat "$exp/.init")
-    elif compgen -G "$exp/train.log*" > /dev/null && ! grep -qF -- "--init_param $init_file" "$exp"/train.log*; then
-      started_from=other   # its logged command lines name no such --init_param
-    fi
-    if [ "$started_from" != "$init_sum" ]; then
-      stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
-      mkdir "$stale"
-      find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
-      log "stage 5: $exp started from other parameters than $init_file holds now: that run is kept in $stale; training again"
-    fi
-    echo "$init_sum" > "$exp/.init"
   fi
+  started_from=$init_sum   # nothing trained yet
+  if [ -f "$exp/.init" ]; then started_from=$(cat "$exp/.init")
+  elif compgen -G "$exp/train.log*" > /dev/null; then   # a run from before $exp/.init was kept: its logged commands
+    if [ -n "$init_file" ]; then
+      grep -qF -- "--init_param $init_file" "$exp"/train.log* || started_from=other
+    elif grep -qF -- "--init_param " "$exp"/train.log*; then
+      started_from=other
+    fi
+  fi
+  if [ "$started_from" != "$init_sum" ]; then
+    stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
+    mkdir "$stale"
+    find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
+    log "stage 5: $exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}: that run is kept in $stale; training again"
+  fi
+  if [ -n "$init_file" ]; then echo "$init_sum" > "$exp/.init"; fi
   # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
   # --max_epoch) resume from the checkpoint.
   settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")

@@ -27,8 +27,9 @@ test_sets=test           # sets to decode and score (valid: to tune the search o
 penalty=1.0              # length penalty of the search: score / length**penalty (paper: 1.0)
 ctc_weight=0.3           # joint CTC/attention search where the last interface is the output vocabulary
                          # (ESPnet's hybrid decoding, as its AN4 reference; beyond the paper): 0: decoder alone
-phone_init=false         # true: encdec, encdec_ctc, legonn_wemb and legonn_beamconv start from the phone
-                         # recognizer's acoustic encoder (beyond the paper; needs phone_ctc trained first)
+phone_init="legonn_wemb legonn_beamconv"   # models whose encoders start from the phone recognizer's (beyond
+                         # the paper; phone_ctc is trained first), of encdec encdec_ctc legonn_wemb legonn_beamconv;
+                         # the others start from random weights. Chosen on valid (README); "": none
 models=                  # stage 2 experiments (default: phone_ctc encdec legonn_wemb legonn_beamconv ctc encdec_ctc;
                          # with --mini true: phone_ctc legonn_wemb)
 declare default_beam_size=$beam_size default_penalty=$penalty default_ctc_weight=$ctc_weight   # (declare: not options) the search of decode_<set>/
@@ -87,16 +88,23 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh "${common[@]}" --stage 3 --stop_stage 3
 fi
 
-# With --phone_init true, a model's encoder starts from the phone recognizer's (conf/train_ctc.yaml:
+# For the models in --phone_init, the encoder starts from the phone recognizer's (conf/train_ctc.yaml:
 # 6 layers), all but its OLC and phone CTC head, and all but its layers 5 and 6 for the LegoNN
 # models' 4-layer encoders: lego_init_param=(--init_param ...), empty otherwise.
+for model in $phone_init; do
+  case $model in
+    encdec|encdec_ctc|legonn_wemb|legonn_beamconv) ;;
+    *) echo "run.sh: --phone_init: '$model' has no acoustic encoder to start from the phone recognizer's" \
+            "(encdec, encdec_ctc, legonn_wemb, legonn_beamconv)" >&2; exit 1 ;;
+  esac
+done
 use_phone_recognizer() {
   lego_init_param=()
-  [ "$phone_init" = true ] || return 0
+  [[ " $phone_init " == *" $1 "* ]] || return 0
   local skip=encoders.0.olc,encoders.0.ctc_head
   [[ $1 == legonn_* ]] && skip+=,encoders.0.blocks.blocks.4,encoders.0.blocks.blocks.5
   lego_init exp/phone_ctc/valid.loss.ave.pth "$skip" \
-    "train the phone recognizer first (--models phone_ctc), or --phone_init false"
+    "train the phone recognizer first (--models phone_ctc), or --phone_init \"\""
 }
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then

@@ -3,6 +3,8 @@ paper's Table II, plus the encoder-only error rate at each module interface (gre
 exp/*/decode_test/score*/score.json (n/a = that run did not happen); --inference_tag TAG reads
 another search's decodings (exp/*/decode_test_TAG/). The search column names the search used."""
 import argparse
+import re
+from pathlib import Path
 
 from legonn.recipe.results import (
     environment,
@@ -22,6 +24,16 @@ MODELS = [  # tag, description, CTC loss, CE loss
     ("legonn_wemb", "LegoNN encoder + WEmb decoder", "yes", "yes"),
     ("encdec_ctc", "Sanity baseline (not in the paper): enc-dec + joint CTC, as ESPnet's reference", "0.3", "0.7"),
 ]
+
+
+def encoder_start(exp, tag) -> str:
+    """The experiment whose parameters the model started from (its --init_param), or random."""
+    log = Path(exp) / tag / "train.log"
+    if not log.is_file():
+        return "n/a"
+    command = log.read_text(encoding="utf-8").split("\n", 1)[0]
+    start = re.search(r"--init_param (\S+)", command)
+    return f"`{Path(start.group(1)).parent.name}`" if start else "random"
 
 
 def main():
@@ -47,7 +59,9 @@ def main():
            "CTC weight 0.3, beam 10, no LM) has 7.6% WER on the same 130 utterances / 773 words. "
            "vs sanity: WER relative to the enc-dec + joint CTC baseline (`encdec_ctc`), in % of its WER. "
            "Training data: `data/train_sp` (speed perturbation 0.9/1.0/1.1) unless the run was made "
-           "with `--speed_perturb \"\"`.", "", "## Environment", "", *environment(), ""]
+           "with `--speed_perturb \"\"`. encoder start: the experiment whose parameters a model's "
+           "encoder started from (`phone_ctc`: the phone recognizer's, `--phone_init true`, the default; "
+           "beyond the paper), or random weights.", "", "## Environment", "", *environment(), ""]
     sanity = error_rate(exp, "encdec_ctc", test, inference_tag=itag)
     rows = []
     for tag, what, ctc, ce in MODELS:
@@ -56,9 +70,10 @@ def main():
         rel = f"{100 * (wer - sanity) / sanity:+.1f}" if wer is not None and sanity and tag != "encdec_ctc" else "-"
         rows.append([what, f"`{tag}`", ctc, ce, fmt(wer), rel, fmt(encoder) if ctc != "no" else "-",
                      train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag)),
-                     search_used(exp, tag, test, itag) or "n/a"])
+                     search_used(exp, tag, test, itag) or "n/a", encoder_start(exp, tag)])
     out += ["## Test WER (paper Table II, AN4 scale)", "",
-            table(["model", "exp", "CTC", "CE", "WER %", "vs sanity %", "Enc. WER %", "epochs / updates", "train min", "search"],
+            table(["model", "exp", "CTC", "CE", "WER %", "vs sanity %", "Enc. WER %", "epochs / updates", "train min", "search",
+                   "encoder start"],
                   rows), ""]
     rows = [["Phoneme recognizer (encoder only, CTC over g2p_en phones)", "`phone_ctc`",
              fmt(error_rate(exp, "phone_ctc", test, "score_interface0", itag)),
