@@ -13,6 +13,7 @@ from legonn.recipe.results import (
     score,
     search_used,
     table,
+    train_logs,
     train_minutes,
     train_updates,
 )
@@ -28,11 +29,10 @@ MODELS = [  # tag, description, CTC loss, CE loss
 
 def encoder_start(exp, tag) -> str:
     """The experiment whose parameters the model started from (its --init_param), or random."""
-    log = Path(exp) / tag / "train.log"
-    if not log.is_file():
+    logs = train_logs(exp, tag)
+    if not logs:
         return "n/a"
-    command = log.read_text(encoding="utf-8").split("\n", 1)[0]
-    start = re.search(r"--init_param (\S+)", command)
+    start = re.search(r"--init_param (\S+)", logs[0].split("\n", 1)[0])  # the first run's command
     return f"`{Path(start.group(1)).parent.name}`" if start else "random"
 
 
@@ -60,7 +60,7 @@ def main():
            "vs sanity: WER relative to the enc-dec + joint CTC baseline (`encdec_ctc`), in % of its WER. "
            "Training data: `data/train_sp` (speed perturbation 0.9/1.0/1.1) unless the run was made "
            "with `--speed_perturb \"\"`. encoder start: the experiment whose parameters a model's "
-           "encoder started from (`phone_ctc`: the phone recognizer's, `--phone_init true`, the default; "
+           "encoder started from (`phone_ctc`: the phone recognizer's, for the models `--phone_init` lists; "
            "beyond the paper), or random weights.", "", "## Environment", "", *environment(), ""]
     sanity = error_rate(exp, "encdec_ctc", test, inference_tag=itag)
     rows = []
