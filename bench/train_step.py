@@ -4,6 +4,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
     cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1    # data, interfaces, dumps
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
     tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
+    tools/venv/bin/python bench/train_step.py --compile --warmup 3   # legonn's blocks under torch.compile
 
 Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml):
 - legonn enc-dec (train_encdec.yaml), LegoNN WEmb and BeamConv (train_legonn_*.yaml);
@@ -14,6 +15,13 @@ A step is forward + backward + Adam update. Every model gets the same batches: t
 training sentences, tokenized with its interfaces and cut into length-sorted batches of
 `batch_bins` tokens (source + target), as ESPnet's numel batching does. Models are timed in
 turn, one step each, so that load from other processes falls on all of them alike.
+
+With `--compile`, each transformer block of legonn's models runs under `torch.compile` (inductor,
+dynamic shapes: batch shapes vary). The whole model does not compile: torch 2.12.1 fails in AOT
+autograd on the enc-dec's loss ("incorrect out shape after application of ViewMeta sequence").
+ESPnet's model stays eager, so its column is the yardstick between a run with `--compile` and
+one without. Compilation happens in the warm-up steps; give it enough of them for the shapes to
+stop recompiling.
 
 The loader line times the recipe's own data path: ESPnet's sequence iterator over the same
 dump (text reading, legonn's preprocessor, collation) for the first batches of an epoch.
@@ -121,6 +129,13 @@ def collate(pairs):
             "ctc0": tgt, "ctc0_lengths": tgt_lengths}
 
 
+def compile_blocks(models):
+    from legonn.nets.layers import TransformerBlock
+    for model in models:
+        for block in (m for m in model.modules() if isinstance(m, TransformerBlock)):
+            block.compile(dynamic=True)
+
+
 def train_step(model, optimizer, batch):
     loss = model(**batch)[0]
     optimizer.zero_grad()
@@ -158,6 +173,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the recipe trains with 1)")
     parser.add_argument("--batch_bins", type=int, default=None, help="default: train_encdec.yaml's")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true",
+                        help="run each transformer block of legonn's models under torch.compile")
     parser.add_argument("--profile", metavar="MODEL", choices=[*LEGONN_MODELS, "ESPnet MT transformer"],
                         help="instead of the table: torch.profiler's costliest operators in MODEL's timed steps")
     args = parser.parse_args()
@@ -168,6 +185,8 @@ def main():
     encdec_config = read_config(LEGONN_MODELS["legonn enc-dec"])
     batch_bins = args.batch_bins or encdec_config["batch_bins"]
     batches, src_tokens, tgt_tokens = make_batches(batch_bins, args.warmup + args.steps, args.seed)
+    if args.compile:
+        compile_blocks(models.values())
     models = {"ESPnet MT transformer": build_espnet(encdec_config, src_tokens, tgt_tokens), **models}
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-4) for name, m in models.items()}
     for model in models.values():
@@ -194,8 +213,9 @@ def main():
     sentences = sum(len(b["text_lengths"]) for b in batches[args.warmup:])
 
     espnet, encdec = seconds["ESPnet MT transformer"], seconds["legonn enc-dec"]
+    compiled = ", legonn's transformer blocks under torch.compile" if args.compile else ""
     print(f"{args.steps} steps of {sentences / args.steps:.0f} sentences on average (batch_bins "
-          f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}")
+          f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}{compiled}")
     print("| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec |")
     print("|---|---|---|---|---|---|---|")
     for name, model in models.items():
