@@ -17,9 +17,9 @@ training sentences, tokenized with its interfaces and cut into length-sorted bat
 turn, one step each, so that load from other processes falls on all of them alike.
 
 With `--compile`, each transformer block of legonn's models runs under `torch.compile` (inductor,
-dynamic shapes: batch shapes vary). The whole model does not compile: torch 2.12.1 fails in AOT
-autograd on the enc-dec's loss ("incorrect out shape after application of ViewMeta sequence").
-ESPnet's model stays eager, so its column is the yardstick between a run with `--compile` and
+dynamic shapes: batch shapes vary). Blocks, because compiling a whole model failed in a trial
+(torch 2.12.1, AOT autograd on the enc-dec's loss: "incorrect out shape after application of
+ViewMeta sequence"). ESPnet's model stays eager, so its column is the yardstick between a run with `--compile` and
 one without. Compilation happens in the warm-up steps; give it enough of them for the shapes to
 stop recompiling.
 
