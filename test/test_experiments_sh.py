@@ -87,6 +87,15 @@ def test_lego_init_starts_a_part_of_the_model_from_a_module_archive(tmp_path):
     assert (tmp_path / "exp/init/pretrained_de_encoder.pth").read_bytes() == b"encoder weights"
 
 
+def test_lego_init_with_no_excludes_starts_from_every_parameter(tmp_path):
+    # ESPnet drops the keys that start with any exclude, and every key starts with "".
+    (tmp_path / "exp/wemb").mkdir(parents=True)
+    (tmp_path / "exp/wemb/model.pth").write_text("weights")
+    (made,), _ = calls(tmp_path, 'lego_init --into encoders.0 exp/wemb/model.pth ""\n'
+                       'lego_train further train_ctc 4-8 "${lego_init_param[@]}"')
+    assert option(made, "--init_param") == "exp/wemb/model.pth::encoders.0"
+
+
 def test_lego_init_names_an_archive_that_holds_no_module(tmp_path):
     with zipfile.ZipFile(tmp_path / "model.zip", "w") as archive:
         archive.writestr("model.pth", b"weights")

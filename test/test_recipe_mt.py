@@ -147,6 +147,22 @@ def test_a_slice_encoder_from_the_de_en_encoder_trains_only_its_new_source_embed
     assert not torch.equal(fr["encoders.0.frontend.embed.weight"], de["frontend.embed.weight"])
 
 
+def test_the_wemb_encoder_module_trains_further_on_what_the_wemb_model_translates(recipe):
+    teacher = recipe / "exp/de_legonn_wemb"
+    shutil.copytree(recipe / "exp/wemb", teacher, dirs_exist_ok=True)  # stands in for the De-En WEmb model
+    fixture_sizes = TINY.replace("--max_epoch 1 ", "")
+    run(recipe.parent, "run.sh", "--mini", "true", "--nj", "1", "--stage", "2", "--stop_stage", "2",
+        "--de_models", "wemb_encoder_kd", "--epochs", "1", "--extra_train_args", fixture_sizes)
+    references = dict(line.split(" ", 1) for line in (recipe / "dump/train_de/text").read_text().splitlines())
+    translations = [line.split(" ", 1) for line in (teacher / "decode_train_de/text").read_text().splitlines()]
+    expected = [f"{uid} {words[0] if words else references[uid]}" for uid, *words in translations]
+    assert (recipe / "dump/train_de/text_kd_wemb").read_text().splitlines() == expected
+    log = (recipe / "exp/de_wemb_encoder_kd/train.log").read_text()
+    assert "exp/init/exp_de_legonn_wemb_modules_encoder0.pth::encoders.0 " in log and "text_kd_wemb" in log
+    plugged = recipe / "exp/plug_de_wemb_encoder_kd+de_legonn_wemb/decode_test_de/score_bleu/score.json"
+    assert read_score(plugged)["num_sentences"] == 60
+
+
 @pytest.mark.slow
 def test_the_parallel_runner_builds_the_table_and_fits_the_de_en_epochs_to_its_budget(tmp_path):
     recipe = copy_recipe(tmp_path, "multi30k/mt1")

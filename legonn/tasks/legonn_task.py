@@ -99,8 +99,9 @@ class LegoNNTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> tuple[str, ...]:
-        # CTC targets other than the output text: g2p phones, a teacher's distilled translations.
-        return ("phones", "text_kd")
+        # CTC targets other than the output text: g2p phones, a teacher's distilled translations
+        # (the enc-dec's: text_kd; the LegoNN WEmb model's: text_kd_wemb).
+        return ("phones", "text_kd", "text_kd_wemb")
 
     @classmethod
     def input_size(cls, args) -> int:

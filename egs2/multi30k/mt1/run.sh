@@ -4,9 +4,11 @@
 #
 #  stage 1  data, interfaces, dump for each language pair
 #  stage 2  De-En: enc-dec baseline, LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2,
-#           WEmb with CTC targets distilled from the enc-dec (beyond the paper), and the models
-#           only the modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds)
-#           (each trained, decoded, scored and exported as modules)
+#           WEmb with CTC targets distilled from the enc-dec, the WEmb model trained further
+#           (its encoder module alone, by CTC; or all of it) with the references or its own
+#           translations as CTC targets (these beyond the paper), and the models only the
+#           modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds) (each
+#           trained, decoded, scored and exported as modules)
 #  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules (--low_from_de) and
 #           enc-dec baselines (--low_models)
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
@@ -54,7 +56,8 @@ swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
        de_ctc+de_legonn_wemb de_ctc+de_legonn_beamconv
        de_encdec+de_encdec_seed2 de_encdec_seed2+de_encdec
        de_legonn_nogrounding+de_legonn_nogrounding_seed2"
-de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
+de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd wemb_encoder_ref wemb_encoder_kd
+           wemb_ref wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -86,25 +89,33 @@ lego_train_args=$train_args
 for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
 no_interface=(--ctc_interfaces "" --ctc_targets "")
 slice_ctc=ctc; [ "$low_from_de" = true ] && slice_ctc=ctc_from_de   # slice encoders: exp/<src>_low<n>_$slice_ctc
-# distill <teacher> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond the
-# paper): the teacher's translations of each set become dump/<set>/text_kd, a CTC target.
+# distill <teacher> <key> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond
+# the paper): the translations of each set by exp/<teacher> become dump/<set>/<key>, a CTC target.
 distill() {
-  local teacher=$1 set; shift
+  local teacher=$1 key=$2 set; shift 2
   for set in "$@"; do
-    [ -s "dump/$set/text_kd" ] && continue
-    lego_train --seed 1 "$teacher" train_encdec 6 "${no_interface[@]}" --test_sets "$set"
+    [ -s "dump/$set/$key" ] && continue
+    lego_train "$teacher" "exp/$teacher/config.yaml" 6 --test_sets "$set"
     # Where the teacher wrote nothing, the reference stays the target (counted).
     awk 'NR == FNR { reference[$1] = $0; next }
          NF < 2 { print reference[$1]; kept++; next } { print }
          END { if (kept) printf "distill: %d empty translations of %s replaced by the reference\n", kept, FILENAME > "/dev/stderr" }' \
-      "dump/$set/text" "exp/$teacher/decode_$set/text" > "dump/$set/text_kd.tmp"
-    mv "dump/$set/text_kd.tmp" "dump/$set/text_kd"
+      "dump/$set/text" "exp/$teacher/decode_$set/text" > "dump/$set/$key.tmp"
+    mv "dump/$set/$key.tmp" "dump/$set/$key"
   done
+}
+# distill_by_wemb: the De-En WEmb model's translations of train_de and valid_de, as text_kd_wemb
+distill_by_wemb() {
+  # (shipped: the two archives composed, decoded and scored on test_de as the starting point)
+  [ "$de_wemb" = shipped ] && lego_compose "$de_wemb_model" "$de_wemb_encoder" "$de_wemb_decoder"
+  distill "$de_wemb_model" text_kd_wemb train_de valid_de
 }
 m=modules
 case $de_wemb in
-  trained) de_wemb_encoder=exp/de_legonn_wemb/$m/encoder0.zip de_wemb_decoder=exp/de_legonn_wemb/$m/decoder.zip ;;
-  shipped) de_wemb_encoder=pretrained/de_en_wemb_encoder.zip de_wemb_decoder=pretrained/de_en_wemb_decoder.zip ;;
+  trained) de_wemb_encoder=exp/de_legonn_wemb/$m/encoder0.zip de_wemb_decoder=exp/de_legonn_wemb/$m/decoder.zip
+           de_wemb_model=de_legonn_wemb ;;
+  shipped) de_wemb_encoder=pretrained/de_en_wemb_encoder.zip de_wemb_decoder=pretrained/de_en_wemb_decoder.zip
+           de_wemb_model=de_legonn_wemb_shipped ;;   # exp/: the two composed (stage 2, distill_by_wemb)
   *) echo "run.sh: --de_wemb: trained or shipped, not '$de_wemb'" >&2; exit 1 ;;
 esac
 
@@ -127,8 +138,23 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       legonn_wemb_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb 4-8 ;;
       encdec_seed2) lego_train --seed 2 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       legonn_nogrounding_seed2) lego_train --seed 2 "de_$model" train_legonn_nogrounding 4-8 ;;
-      legonn_wemb_kd) distill de_encdec train_de valid_de   # test_de: scored against its reference
+      legonn_wemb_kd) distill de_encdec text_kd train_de valid_de   # test_de: scored against its reference
                       lego_train --seed 1 "de_$model" train_legonn_wemb 4-8 --ctc_targets text_kd ;;
+      wemb_encoder_ref|wemb_encoder_kd)   # the De-En WEmb encoder module, trained further by CTC alone
+        targets=text
+        if [ "$model" = wemb_encoder_kd ]; then distill_by_wemb; targets=text_kd_wemb; fi
+        lego_init --into encoders.0 "$de_wemb_encoder" "" "train --de_models legonn_wemb first, or --de_wemb shipped"
+        lego_train --seed 1 "de_$model" train_ctc_further 4-8 --ctc_targets "$targets" "${lego_init_param[@]}"
+        # its interface under the WEmb model's own decoder module, no fine-tuning
+        lego_compose "plug_de_$model+de_legonn_wemb" "exp/de_$model/$m/encoder0.zip" "$de_wemb_decoder" ;;
+      wemb_ref|wemb_kd)   # the whole De-En WEmb model trained further: CE on the references, CTC on
+        targets=text      # the references or on what the model translates
+        if [ "$model" = wemb_kd ]; then distill_by_wemb; targets=text_kd_wemb; fi
+        lego_compose --compose_only --finetune_config conf/finetune.yaml "de_$model" "$de_wemb_encoder" "$de_wemb_decoder"
+        # (a composed config names its CTC targets: --train_args overrides them, --ctc_targets loads the data)
+        lego_finetune --train_args "--max_epoch 2 --batch_bins 4000 --ctc_targets [$targets]" "de_$model" \
+          --ctc_targets "$targets"
+        lego_train "finetune_de_$model" "exp/de_$model/finetune.yaml" 8 ;;   # its module archives
       encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac

@@ -18,7 +18,7 @@
 #       Sets lego_init_param=(--init_param PARAMS::PREFIX:EXCLUDES): a training given
 #       "${lego_init_param[@]}" starts from another experiment's parameters, all but those whose
 #       names start with one of the comma-separated EXCLUDES (ESPnet's init_param
-#       path:src_key:dst_key:excludes). PARAMS may be a module archive (.zip, e.g. a shipped one):
+#       path:src_key:dst_key:excludes; "" excludes nothing). PARAMS may be a module archive (.zip, e.g. a shipped one):
 #       its weights, copied once into exp/init/, start the model's part PREFIX (e.g. encoders.0;
 #       EXCLUDES then name the module's own keys). Exits naming PARAMS (and HINT, what to run
 #       first) when that experiment is not trained yet.
@@ -139,7 +139,8 @@ PY
       mv "$params.tmp" "$params"
     fi
   fi
-  lego_init_param=(--init_param "$params::$into:$2")
+  # ESPnet drops every key that starts with an exclude, so an empty EXCLUDES (keep all) names none.
+  lego_init_param=(--init_param "$params::$into${2:+:$2}")
 }
 
 lego_carry() {

@@ -30,8 +30,8 @@ SWAPS = [("seed swap", "de_legonn_wemb", "de_legonn_wemb_seed2"),
          ("seed swap, no CTC grounding (Table X)", "de_legonn_nogrounding", "de_legonn_nogrounding_seed2")]
 
 
-def interface_brevity(exp, tag: str, test_set: str) -> float | None:
-    numbers = score(exp, tag, test_set, "score_bleu" if tag.endswith("_ctc") else "score_interface0")
+def interface_brevity(exp, tag: str, test_set: str, encoder_only: bool = False) -> float | None:
+    numbers = score(exp, tag, test_set, "score_bleu" if encoder_only or tag.endswith("_ctc") else "score_interface0")
     return None if numbers is None else numbers["detokenized"]["brevity_penalty"]
 
 
@@ -72,6 +72,40 @@ def modularity_table(exp) -> list:
             "sentences (a decoder that ignores its input keeps its BLEU with few).", "",
             table(["test", "encoder from", "decoder from", "BLEU", "reference BLEU", "% of reference",
                    "distinct"], rows), ""]
+
+
+FURTHER_TRAINED = [("the encoder module, by CTC alone", "the references", "de_wemb_encoder_ref"),
+                   ("the encoder module, by CTC alone", "the WEmb model's translations (distilled)",
+                    "de_wemb_encoder_kd"),
+                   ("the whole model, by CE on the references and CTC", "the references", "finetune_de_wemb_ref"),
+                   ("the whole model, by CE on the references and CTC", "the WEmb model's translations (distilled)",
+                    "finetune_de_wemb_kd")]
+
+
+def further_training_table(exp) -> list:
+    start = next((tag for tag in ("de_legonn_wemb", "de_legonn_wemb_shipped") if score(exp, tag, "test_de")),
+                 "de_legonn_wemb")
+    rows = [["nothing (the WEmb model as trained)", "-", f"`{start}`",
+             fmt(bleu(exp, start, "test_de", "score_interface0")), fmt(interface_brevity(exp, start, "test_de"), 2),
+             fmt(bleu(exp, start, "test_de")), "-", "-"]]
+    for trained, targets, tag in FURTHER_TRAINED:
+        encoder_only = tag.startswith("de_wemb_encoder")
+        # an encoder module alone is read under the WEmb model's decoder module (run.sh: plug_<tag>+...)
+        translated = f"plug_{tag}+de_legonn_wemb" if encoder_only else tag
+        rows.append([trained, targets, f"`{tag}`",
+                     fmt(bleu(exp, tag, "test_de", "score_bleu" if encoder_only else "score_interface0")),
+                     fmt(interface_brevity(exp, tag, "test_de", encoder_only), 2),
+                     fmt(bleu(exp, translated, "test_de")),
+                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag))])
+    return ["## De-En: the WEmb model trained further with CTC targets it distilled (beyond the paper)", "",
+            "The De-En LegoNN WEmb model, trained on for a few epochs of the same sentences with its "
+            "own translations of them as the CTC targets (sequence-level knowledge distillation), "
+            "against the same with the references. Enc. BLEU / BP: greedy CTC output at the "
+            "interface (blank penalty as in the De-En table); BLEU: through the WEmb model's "
+            "decoder module (an encoder module trained alone: under the unchanged decoder, no "
+            "fine-tuning).", "",
+            table(["what was trained", "CTC targets", "exp", "Enc. BLEU", "Enc. BP", "BLEU", "epochs / updates",
+                   "train min"], rows), ""]
 
 
 SLICE_ENCODERS = [("ctc", "encoder module"),
@@ -131,7 +165,8 @@ def main():
            "train min: wall time of the training job(s). n/a: not run yet.", "",
            *([args.run, ""] if args.run else []),
            "## Environment", "", *environment(args.exp, "de_encdec"), ""]
-    out += de_en_table(args.exp) + modularity_table(args.exp) + transfer_tables(args.exp, sizes)
+    out += (de_en_table(args.exp) + further_training_table(args.exp) + modularity_table(args.exp)
+            + transfer_tables(args.exp, sizes))
     print("\n".join(out))
 
 
