@@ -132,10 +132,31 @@ def test_text_only_pronunciation_data_pairs_g2p_phones_with_captions(recipe):
     assert all(phones.split() for phones in entries(recipe / "data/text_train/src_text").values())
 
 
+def test_text_only_data_of_another_size_is_refused_not_silently_kept(recipe):
+    def prepare(num_text):
+        return subprocess.run([sys.executable, "local/prepare_text.py", "--data_root", str(MULTI30K),
+                               "--num_text", num_text], cwd=recipe, capture_output=True, text=True)
+
+    assert prepare("20").returncode == 0
+    again = prepare("20")
+    assert again.returncode == 0 and "data/text_train: exists, kept" in again.stdout
+    more = prepare("30")
+    assert more.returncode != 0
+    assert "data/text_train holds 20 captions, not the 30 of --text_offset 0 --num_text 30" in more.stderr and "delete" in more.stderr
+    assert len(entries(recipe / "data/text_train/text")) == 20
+
+
 def test_a_missing_mt_recipe_is_reported(tmp_path):
     recipe, _ = copy_with_mt(tmp_path)
     result = run(recipe, "run.sh", "--mini", "true", "--stage", "1", "--stop_stage", "1", check=False)
     assert result.returncode != 0 and "run the MT recipe first" in result.stderr
+
+
+def test_the_shipped_mt_decoder_is_refused_with_the_mini_interface(recipe):
+    result = run(recipe.parent, "run.sh", "--mini", "true", "--mt_wemb", "shipped", "--stage", "3",
+                 "--stop_stage", "3", check=False)
+    assert result.returncode != 0
+    assert "--mt_wemb shipped needs the full MT recipe's interface, not --mini true" in result.stderr
 
 
 def test_models_that_start_from_the_phoneme_recognizer_need_it_trained_first(recipe):

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # English ASR on SYNTHETIC speech (espeak-ng) of Multi30k captions, reusing the Multi30k MT
 # recipe's De-En decoder module: the paper's ASR <- MT transfer (section V-C, Tables IV-VI,
-# App. A-B) at a size that trains on 2 CPUs. Needs ../../multi30k/mt1 run first (stage 1 for
-# the English interface; stage 2 for its de_legonn_wemb decoder module); with --mini true,
-# that recipe's mini profile (../../multi30k/mt1/mini).
+# App. A-B) at a size that trains on 2 CPUs. Needs ../../multi30k/mt1 run first: stage 1 for
+# the English interface (the decoder module is the one it ships; with --mt_wemb trained, its
+# stage 2's); with --mini true, that recipe's mini profile (../../multi30k/mt1/mini).
 #
 #  stage 1  synthesize data, interfaces (English BPE copied from the MT recipe, phones), dump
 #  stage 2  speech enc-dec baseline, LegoNN WEmb (English BPE interface), phoneme recognizer
@@ -22,9 +22,12 @@ stage=1
 stop_stage=6
 data_root=../../../../shared/data/multi30k   # raw Multi30k (train.en.gz, val.en.gz, test_2016_flickr.en.gz)
 mt_dir=../../multi30k/mt1    # the MT recipe (its mini/ with --mini true)
-mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused
+mt_wemb=                     # the MT De-En WEmb decoder module reused here: shipped (the MT recipe's
+                             # pretrained/ archive: no MT training needed; the default) or trained
+                             # (its exp/$mt_tag; the default with --mini true)
+mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused with --mt_wemb trained
 num_train=10000          # synthesized training utterances: at 2000, BPE CTC did not learn (README)
-num_text=10000           # captions (from the MT recipe's English training side) for the text-only pronunciation module
+num_text=25000           # captions (the MT recipe's English training side, all of it) for the text-only pronunciation module
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 ngpu=0                   # GPUs for training and decoding (0: CPU)
@@ -89,7 +92,13 @@ for v in train_args finetune_args pron_args; do  # every training: --epochs, the
   printf -v "$v" '%s' "${!v}${epochs:+ --max_epoch $epochs}${extra_train_args:+ $extra_train_args}"
 done
 mt_interface=$mt_dir/data/interfaces/en
-mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip
+[ "$mini" = true ] && [ -z "$mt_wemb" ] && mt_wemb=trained   # the mini MT interface is not the shipped one
+case ${mt_wemb:-shipped} in
+  shipped) [ "$mini" = true ] && { echo "run.sh: --mt_wemb shipped needs the full MT recipe's interface, not --mini true" >&2; exit 1; }
+           mt_decoder=$mt_dir/pretrained/de_en_wemb_decoder.zip ;;
+  trained) mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip ;;
+  *) echo "run.sh: --mt_wemb: shipped or trained, not '$mt_wemb'" >&2; exit 1 ;;
+esac
 common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set train --valid_set valid --test_sets test
         --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")

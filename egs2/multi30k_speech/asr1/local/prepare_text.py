@@ -40,22 +40,29 @@ def main():
         print(f"{out}: {sum(1 for _ in open(out / 'text'))} captions (from {source})")
 
     out = data / "text_train"
-    if (out / "src_text").is_file() and (out / "text").is_file():
-        print(f"{out}: exists, kept")
-        return
     captions = read_lines(Path(args.data_root) / "train.en.gz")
     last = args.text_offset + args.num_text
     if last > len(captions):
         sys.exit(f"prepare_text.py: --text_offset {args.text_offset} + --num_text {args.num_text} "
                  f"exceeds the {len(captions)} Multi30k training captions")
     rows = [(f"m30k_train_{i:05d}", captions[i]) for i in range(args.text_offset, last) if captions[i]]
+    if (out / "src_text").is_file() and (out / "text").is_file():
+        held = {line.split(maxsplit=1)[0] for line in open(out / "src_text") if line.strip()}
+        held |= set(open(out / "no_phones").read().split()) if (out / "no_phones").is_file() else set()
+        if held != {utt for utt, _ in rows}:
+            sys.exit(f"prepare_text.py: {out} holds {len(held)} captions, not the {len(rows)} of "
+                     f"--text_offset {args.text_offset} --num_text {args.num_text}: delete {out} and "
+                     f"dump/{out.name} to rebuild them (trainings on them start again)")
+        print(f"{out}: exists, kept")
+        return
     phonemize = Phonemizer()
     rows = [(utt, caption, phonemize(caption)) for utt, caption in progress(rows, desc="g2p text_train")]
     kept = [row for row in rows if row[2]]
     out.mkdir(parents=True, exist_ok=True)
+    write_lines(out / "no_phones", (utt for utt, _, phones in rows if not phones))
     write_lines(out / "text", (f"{utt} {caption}" for utt, caption, _ in kept))
     write_lines(out / "src_text", (f"{utt} {phones}" for utt, _, phones in kept))  # written last: marks done
-    print(f"{out}: {len(kept)} captions ({len(rows) - len(kept)} without phones skipped)")
+    print(f"{out}: {len(kept)} captions ({len(rows) - len(kept)} without phones skipped, listed in {out}/no_phones)")
 
 
 if __name__ == "__main__":
