@@ -118,6 +118,14 @@ case $de_wemb in
            de_wemb_model=de_legonn_wemb_shipped ;;   # exp/: the two composed (stage 2, distill_by_wemb)
   *) echo "run.sh: --de_wemb: trained or shipped, not '$de_wemb'" >&2; exit 1 ;;
 esac
+# module_archive <model> <encoder0|decoder>: a De-En model's module; de_legonn_wemb's follows --de_wemb
+module_archive() {
+  case $1:$2 in
+    de_legonn_wemb:encoder0) echo "$de_wemb_encoder" ;;
+    de_legonn_wemb:decoder) echo "$de_wemb_decoder" ;;
+    *) echo "exp/$1/$m/$2.zip" ;;
+  esac
+}
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   ./legonn.sh --stage 1 --stop_stage 1 --data_root "$data_root" --data_opts "$data_opts" \
@@ -201,7 +209,7 @@ fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   for_source de
   for pair in $swaps; do
-    lego_compose --if_trained "swap_$pair" "exp/${pair%+*}/$m/encoder0.zip" "exp/${pair#*+}/$m/decoder.zip"
+    lego_compose --if_trained "swap_$pair" "$(module_archive "${pair%+*}" encoder0)" "$(module_archive "${pair#*+}" decoder)"
   done
 fi
 
