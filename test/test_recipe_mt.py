@@ -182,3 +182,11 @@ def test_the_parallel_runner_builds_the_table_and_fits_the_de_en_epochs_to_its_b
     slice_encoder = "De-En encoder module with a new source embedding"  # run.sh --low_from_de true
     assert float(bleu[f"{slice_encoder} + De-En WEmb decoder, no fine-tuning"][0]) >= 0  # Fr, n=100
     assert float(bleu[f"{slice_encoder} + De-En WEmb decoder, fine-tuned on the slice"][0]) >= 0
+    # a part of the table: the dumps that are there, no slices, pretrained/ left as it is
+    shutil.rmtree(recipe / "mini/exp/parallel")
+    shipped = {path: path.stat().st_mtime_ns for path in (recipe / "mini/pretrained").iterdir()}
+    run(recipe, "local/run_parallel.sh", "--mini", "true", "--low_srcs", "", "--prepare_data", "false",
+        "--ship", "false", "--de_models", "ctc")
+    summary = (recipe / "mini/exp/parallel/summary.log").read_text()
+    assert "data:" not in summary and "fr_low" not in summary and "FAILED" not in summary and "all done" in summary
+    assert {path: path.stat().st_mtime_ns for path in (recipe / "mini/pretrained").iterdir()} == shipped

@@ -3,12 +3,16 @@
 # and a GPU: every De-En model, every low-resource slice and every swap is its own ./run.sh,
 # started as soon as what it needs exists. The models are the ones ./run.sh trains.
 #
-#   local/run_parallel.sh [--train_minutes M] [--de_models "..."] [run.sh options, e.g. --ngpu 1]
+#   local/run_parallel.sh [--train_minutes M] [--de_models "..."] [--low_srcs "..."]
+#                         [--prepare_data false] [--ship false] [run.sh options, e.g. --ngpu 1]
 #
 # --train_minutes M: the De-En trainings share M minutes. Once each has two epochs, the slowest
 #   one's epoch time says how many epochs fit; if that is fewer than max_epoch, all of them are
 #   stopped and resumed from their checkpoints with that many (run.sh --epochs N trains the same
 #   models), and the log says so. 0: the configs' max_epoch.
+# --low_srcs "": no slices (the De-En models and their swaps only).
+# --prepare_data false: data/ and dump/ are there already (carried from another machine), skip stage 1.
+# --ship false: RESULTS.md only, pretrained/ untouched (stage 7, not 8).
 # Logs: exp/parallel/<experiment>.log; the last line of each says how it ended.
 set -euo pipefail
 train_minutes=0
@@ -16,6 +20,8 @@ de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 encdec_seed2
 low_sizes="4000 2000 1000 500"   # largest first: the shipped Fr encoder comes from 4000
 low_srcs="fr cs"
 low_from_de=true   # run.sh's default: the slice encoders start from the De-En WEmb encoder
+prepare_data=true
+last_stage=8
 run_opts=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -24,7 +30,10 @@ while [ $# -gt 0 ]; do
                                             # decodes all 25000 training sentences first
     --low_from_de) low_from_de=$2; run_opts+=("$1" "$2"); shift 2 ;;
     --mini) run_opts+=("$1" "$2"); [ "$2" = true ] && { low_sizes=100; low_srcs=fr; }; shift 2 ;;
-    --low_sizes|--low_srcs|--stage|--stop_stage|--epochs)
+    --low_srcs) low_srcs=$2; shift 2 ;;
+    --prepare_data) prepare_data=$2; shift 2 ;;
+    --ship) [ "$2" = true ] || last_stage=7; shift 2 ;;
+    --low_sizes|--stage|--stop_stage|--epochs)
       echo "$0: $1 is set by this script" >&2; exit 1 ;;
     *) run_opts+=("$1" "$2"); shift 2 ;;
   esac
@@ -84,8 +93,10 @@ fit_epochs() {
 }
 
 SECONDS=0
-./run.sh "${run_opts[@]}" --stage 1 --stop_stage 1 > "$logs/data.log" 2>&1 || { say "data: FAILED (see $logs/data.log)"; exit 1; }
-say "data: done"
+if [ "$prepare_data" = true ]; then
+  ./run.sh "${run_opts[@]}" --stage 1 --stop_stage 1 > "$logs/data.log" 2>&1 || { say "data: FAILED (see $logs/data.log)"; exit 1; }
+  say "data: done"
+fi
 
 budget_end=$(( $(date +%s) + $(awk "BEGIN { print int($train_minutes * 60) }") ))
 for m in $de_models; do start "de_$m" --stage 2 --stop_stage 2 --de_models "$m"; done
@@ -117,5 +128,5 @@ for slice in "${slices[@]}"; do  # transfer, then fine-tune, as each slice's mod
 done
 for name in "${!job[@]}"; do [[ $name == swap_* || $name == transfer_* ]] && finish "$name"; done
 
-./run.sh "${run_opts[@]}" --stage 7 --stop_stage 8 > "$logs/results.log" 2>&1 || say "results: FAILED (see $logs/results.log)"
+./run.sh "${run_opts[@]}" --stage 7 --stop_stage $last_stage > "$logs/results.log" 2>&1 || say "results: FAILED (see $logs/results.log)"
 say "all done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
