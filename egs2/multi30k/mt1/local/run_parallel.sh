@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --mini) run_opts+=("$1" "$2"); [ "$2" = true ] && { low_sizes=100; low_srcs=fr; }; shift 2 ;;
     --low_srcs) low_srcs=$2; shift 2 ;;
     --prepare_data) prepare_data=$2; shift 2 ;;
-    --ship) [ "$2" = true ] || last_stage=7; shift 2 ;;
+    --ship) if [ "$2" = true ]; then last_stage=8; else last_stage=7; fi; shift 2 ;;
     --low_sizes|--stage|--stop_stage|--epochs)
       echo "$0: $1 is set by this script" >&2; exit 1 ;;
     *) run_opts+=("$1" "$2"); shift 2 ;;
