@@ -63,9 +63,9 @@ def modularity_table(exp) -> list:
     for test, encoder, decoder in SWAPS:
         swapped = bleu(exp, f"swap_{encoder}+{decoder}", "test_de")
         reference, shipped = bleu(exp, decoder, "test_de"), ""
-        if reference is None and bleu(exp, f"{decoder}_shipped", "test_de") is not None:
-            # a swap under --de_wemb shipped read the shipped float16 copy of this decoder module
-            reference, shipped = bleu(exp, f"{decoder}_shipped", "test_de"), f" (`{decoder}_shipped`)"
+        if reference is None:  # a swap under --de_wemb shipped read the shipped float16 copy of this decoder
+            reference = bleu(exp, f"{decoder}_shipped", "test_de")
+            shipped = f" (`{decoder}_shipped`)" if reference is not None else ""
         percent = None if swapped is None or not reference else 100 * swapped / reference
         rows.append([test, f"`{encoder}`", f"`{decoder}`", fmt(swapped), fmt(reference) + shipped, fmt(percent),
                      distinct_hypotheses(exp, f"swap_{encoder}+{decoder}", "test_de") or "n/a"])
