@@ -5,6 +5,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
     tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
     tools/venv/bin/python bench/train_step.py --compile --warmup 3   # legonn's blocks under torch.compile
+    tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_olc3 train_encdec_enc6   # more configs
 
 Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml):
 - legonn enc-dec (train_encdec.yaml), LegoNN WEmb and BeamConv (train_legonn_*.yaml);
@@ -177,11 +178,14 @@ def main():
                         help="run each transformer block of legonn's models under torch.compile")
     parser.add_argument("--profile", metavar="MODEL", choices=[*LEGONN_MODELS, "ESPnet MT transformer"],
                         help="instead of the table: torch.profiler's costliest operators in MODEL's timed steps")
+    parser.add_argument("--also", nargs="+", default=[], metavar="CONFIG",
+                        help="more of the recipe's configs to time beside them, e.g. train_legonn_wemb_olc3")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    models = {name: build_legonn(config)[0] for name, config in LEGONN_MODELS.items()}
+    configs = {**LEGONN_MODELS, **{config: config for config in args.also}}
+    models = {name: build_legonn(config)[0] for name, config in configs.items()}
     encdec_config = read_config(LEGONN_MODELS["legonn enc-dec"])
     batch_bins = args.batch_bins or encdec_config["batch_bins"]
     batches, src_tokens, tgt_tokens = make_batches(batch_bins, args.warmup + args.steps, args.seed)

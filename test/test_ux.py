@@ -180,6 +180,29 @@ def test_a_swap_under_shipped_modules_is_measured_against_their_composition(tmp_
     assert "| 39.0 | 39.0 | 100.0 |" in seed_swap_row()
 
 
+def test_an_exploration_is_measured_against_the_enc_dec_of_its_size_on_valid_too(tmp_path):
+    exp = tmp_path / "exp"
+
+    def scored(tag, test_set, where, bleu, folder=""):
+        path = exp / tag / f"decode_{test_set}{folder}" / where
+        path.mkdir(parents=True)
+        (path / "score.json").write_text(json.dumps(
+            {"detokenized": {"score": bleu, "brevity_penalty": 0.99}, "tokenized": {"score": bleu - 2}}))
+
+    scored("de_encdec", "test_de", "score_bleu", 39.0)
+    scored("de_encdec_enc6", "test_de", "score_bleu", 38.0)
+    scored("de_legonn_wemb_olc3", "test_de", "score_bleu", 39.5)
+    scored("de_legonn_wemb_olc3", "test_de", "score_interface0", 34.5)
+    # valid_de decoded by legonn.sh with the recipe's search named, not by run.sh
+    scored("de_legonn_wemb_olc3", "valid_de", "score_interface0", 33.0, folder="_beam5_lp1.0_bp1.0")
+    out = subprocess.run([sys.executable, "local/results.py", "--exp", str(exp)], capture_output=True,
+                         text=True, cwd=REPO / "egs2" / "multi30k" / "mt1", timeout=120)
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| LegoNN WEmb, 3 OLC layers |"))
+    # blocks, BLEU, vs enc-dec, Enc. BLEU, Enc. BP, Enc. gap, valid BLEU, valid Enc. BLEU
+    assert "| 9 | 39.5 | 1.5 | 34.5 | 0.99 | 3.5 | n/a | 33.0 |" in row
+
+
 # --- 5. translate / transcribe -----------------------------------------------------------------
 
 def run_cli(main, argv, stdin="", monkeypatch=None):

@@ -58,6 +58,8 @@ swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
        de_legonn_nogrounding+de_legonn_nogrounding_seed2"
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd wemb_encoder_ref wemb_encoder_kd
            wemb_ref wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
+# (not among them, trained only when named: the explorations legonn_wemb_enc4, legonn_wemb_olc3,
+#  legonn_wemb_copy and their baseline encdec_enc6; README, "Closing the interface's gap")
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -164,6 +166,10 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
           --ctc_targets "$targets"
         lego_train "finetune_de_$model" "exp/de_$model/finetune.yaml" 8 ;;   # its module archives
       encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
+      # the explorations, read on valid_de too: their comparison chooses a config
+      encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" --test_sets "valid_de test_de" ;;
+      legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_copy)
+        lego_train --seed 1 "de_$model" "train_$model" 4-8 --test_sets "valid_de test_de" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac
   done

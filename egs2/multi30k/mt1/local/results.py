@@ -10,6 +10,7 @@ from legonn.recipe.results import (
     score,
     search_used,
     table,
+    train_logs,
     train_minutes,
     train_updates,
 )
@@ -112,6 +113,51 @@ def further_training_table(exp) -> list:
                    "train min"], rows), ""]
 
 
+# (what, tag, blocks, the enc-dec of as many blocks): where the WEmb model's extra layers go
+INTERFACE_EXPLORATIONS = [
+    ("Baseline enc-dec", "de_encdec", 7, None),
+    ("LegoNN WEmb (the recipe's)", "de_legonn_wemb", 7, "de_encdec"),
+    ("LegoNN WEmb, OLC queries with uniform copy", "de_legonn_wemb_copy", 7, "de_encdec"),
+    ("Baseline enc-dec, 6-layer encoder", "de_encdec_enc6", 9, None),
+    ("LegoNN WEmb, 4-layer encoder", "de_legonn_wemb_enc4", 9, "de_encdec_enc6"),
+    ("LegoNN WEmb, 3 OLC layers", "de_legonn_wemb_olc3", 9, "de_encdec_enc6")]
+# valid_de decoded by run.sh (decode_valid_de), or by legonn.sh naming the recipe's search
+# explicitly, which names its folder after it
+VALID_SEARCHES = ("", "beam5_lp1.0_bp1.0")
+
+
+def valid_bleu(exp, tag: str, where: str = "score_bleu") -> float | None:
+    return next((b for t in VALID_SEARCHES if (b := bleu(exp, tag, "valid_de", where, inference_tag=t)) is not None),
+                None)
+
+
+def interface_gap_table(exp) -> list:
+    def minus(a, b):
+        return None if a is None or b is None else a - b
+
+    rows = []
+    for what, tag, blocks, baseline_tag in INTERFACE_EXPLORATIONS:
+        own, interface = bleu(exp, tag, "test_de"), bleu(exp, tag, "test_de", "score_interface0")
+        if baseline_tag:  # a LegoNN model: its interface, and both against the enc-dec of its size
+            baseline = bleu(exp, baseline_tag, "test_de")
+            against = [fmt(minus(own, baseline), 1), fmt(interface), fmt(interface_brevity(exp, tag, "test_de"), 2),
+                       fmt(minus(baseline, interface), 1)]
+            valid_interface = fmt(valid_bleu(exp, tag, "score_interface0"))
+        else:
+            against, valid_interface = ["-"] * 4, "-"
+        rows.append([what, f"`{tag}`", blocks, fmt(own), *against, fmt(valid_bleu(exp, tag)), valid_interface,
+                     train_updates(exp, tag) or "n/a", fmt(train_minutes(exp, tag))])
+    return ["## De-En: where the layers go, and the interface's gap (explorations beyond the recipe's configs)", "",
+            "The recipe's WEmb model (encoder 2 layers, OLC 1, ingestor 1, decoder 3: 7 blocks, as its "
+            "enc-dec baseline's 4 + 3), with the OLC's queries also carrying the state at their "
+            "proportional source position (the same size), and with 2 more blocks before the OLC or "
+            "after it (`conf/train_legonn_wemb_{copy,enc4,olc3}.yaml`), against the enc-dec of as many "
+            "blocks (`conf/train_encdec_enc6.yaml`). vs enc-dec and Enc. gap: against the enc-dec of the "
+            "same number of blocks; valid: valid_de (1014 sentences), the same search.", "",
+            table(["model", "exp", "blocks", "BLEU", "vs enc-dec", "Enc. BLEU", "Enc. BP", "Enc. gap",
+                   "valid BLEU", "valid Enc. BLEU", "epochs / updates", "train min"], rows), ""]
+
+
 SLICE_ENCODERS = [("ctc", "encoder module"),
                   ("ctc_from_de", "De-En encoder module with a new source embedding")]
 
@@ -162,14 +208,17 @@ def main():
     parser.add_argument("--run", default="", help="how the run was made (a paragraph of its own)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.low_sizes.split()]
+    # whose trainer's log tells how this exp/ was trained (an exploration's exp/ may hold only the larger enc-dec)
+    trained_baseline = next((tag for tag in ("de_encdec", "de_encdec_enc6") if train_logs(args.exp, tag)), "de_encdec")
     out = ["# Multi30k (de/fr/cs -> en) LegoNN results", "",
            "Produced by `local/results.py` (stage 7 of `run.sh`) from `exp/*/decode_*/score*/score.json`. "
            "BLEU: sacreBLEU (13a, detokenized) on all 1000 sentences of test_2016_flickr; tok. BLEU: "
            "lower-cased whitespace tokens of the raw text. epochs / updates: from the trainer's log; "
            "train min: wall time of the training job(s). n/a: not run yet.", "",
            *([args.run, ""] if args.run else []),
-           "## Environment", "", *environment(args.exp, "de_encdec"), ""]
-    out += (de_en_table(args.exp) + further_training_table(args.exp) + modularity_table(args.exp)
+           "## Environment", "", *environment(args.exp, trained_baseline), ""]
+    out += (de_en_table(args.exp) + further_training_table(args.exp) + interface_gap_table(args.exp)
+            + modularity_table(args.exp)
             + transfer_tables(args.exp, sizes))
     print("\n".join(out))
 
