@@ -59,7 +59,7 @@ swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd wemb_encoder_ref wemb_encoder_kd
            wemb_ref wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
 # (not among them, trained only when named: the explorations legonn_wemb_enc4, legonn_wemb_olc3,
-#  legonn_wemb_copy and their baseline encdec_enc6; README, "Closing the interface's gap")
+#  legonn_wemb_copy and their baseline encdec_enc6: README, "two more blocks where the interface is written")
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
