@@ -59,7 +59,8 @@ swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
 de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd wemb_encoder_ref wemb_encoder_kd
            wemb_ref wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
 # (not among them, trained only when named: the explorations legonn_wemb_enc4, legonn_wemb_olc3,
-#  legonn_wemb_copy and their baseline encdec_enc6: README, "two more blocks where the interface is written")
+#  legonn_wemb_copy (and _seed2), legonn_beamconv_copy and the baseline encdec_enc6: README, "two more blocks where
+#  the interface is written" and "within 60 minutes of training")
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -168,7 +169,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       # the explorations, read on valid_de too: their comparison chooses a config
       encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" --test_sets "valid_de test_de" ;;
-      legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_copy)
+      legonn_wemb_copy_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb_copy 4-8 --test_sets "valid_de test_de" ;;
+      legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_copy|legonn_beamconv_copy)
         lego_train --seed 1 "de_$model" "train_$model" 4-8 --test_sets "valid_de test_de" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac

@@ -118,6 +118,8 @@ INTERFACE_EXPLORATIONS = [
     ("Baseline enc-dec", "de_encdec", 7, None),
     ("LegoNN WEmb (the recipe's)", "de_legonn_wemb", 7, "de_encdec"),
     ("LegoNN WEmb, OLC queries with uniform copy", "de_legonn_wemb_copy", 7, "de_encdec"),
+    ("LegoNN WEmb, uniform copy, seed 2", "de_legonn_wemb_copy_seed2", 7, "de_encdec"),
+    ("LegoNN BeamConv, uniform copy", "de_legonn_beamconv_copy", 7, "de_encdec"),
     ("Baseline enc-dec, 6-layer encoder", "de_encdec_enc6", 9, None),
     ("LegoNN WEmb, 4-layer encoder", "de_legonn_wemb_enc4", 9, "de_encdec_enc6"),
     ("LegoNN WEmb, 3 OLC layers", "de_legonn_wemb_olc3", 9, "de_encdec_enc6")]
@@ -150,9 +152,9 @@ def interface_gap_table(exp) -> list:
     return ["## De-En: where the layers go, and the interface's gap (explorations beyond the recipe's configs)", "",
             "The recipe's WEmb model (encoder 2 layers, OLC 1, ingestor 1, decoder 3: 7 blocks, as its "
             "enc-dec baseline's 4 + 3), with the OLC's queries also carrying the state at their "
-            "proportional source position (the same size), and with 2 more blocks before the OLC or "
-            "after it (`conf/train_legonn_wemb_{copy,enc4,olc3}.yaml`), against the enc-dec of as many "
-            "blocks (`conf/train_encdec_enc6.yaml`). vs enc-dec and Enc. gap: against the enc-dec of the "
+            "proportional source position (the same size; also for BeamConv), and with 2 more blocks "
+            "before the OLC or after it (`conf/train_legonn_{wemb_copy,beamconv_copy,wemb_enc4,wemb_olc3}.yaml`), "
+            "against the enc-dec of as many blocks (`conf/train_encdec_enc6.yaml`). vs enc-dec and Enc. gap: against the enc-dec of the "
             "same number of blocks; valid: valid_de (1014 sentences), the same search.", "",
             table(["model", "exp", "blocks", "BLEU", "vs enc-dec", "Enc. BLEU", "Enc. BP", "Enc. gap",
                    "valid BLEU", "valid Enc. BLEU", "epochs / updates", "train min"], rows), ""]
