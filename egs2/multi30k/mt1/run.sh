@@ -91,6 +91,7 @@ common=(--nj "$nj" --ngpu "$ngpu" --train_set "train_@" --test_sets "test_@" --v
 lego_train_args=$train_args
 for_source() { lego_common=("${common[@]//@/$1}"); }   # the experiments of source language $1
 no_interface=(--ctc_interfaces "" --ctc_targets "")
+with_valid=(--test_sets "valid_de test_de")   # decoded on valid_de as well as test_de
 slice_ctc=ctc; [ "$low_from_de" = true ] && slice_ctc=ctc_from_de   # slice encoders: exp/<src>_low<n>_$slice_ctc
 # distill <teacher> <key> <sets...>: sequence-level knowledge distillation (Kim & Rush 2016; beyond
 # the paper): the translations of each set by exp/<teacher> become dump/<set>/<key>, a CTC target.
@@ -168,10 +169,10 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
         lego_train "finetune_de_$model" "exp/de_$model/finetune.yaml" 8 ;;   # its module archives
       encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
       # the explorations, read on valid_de too: their comparison chooses a config
-      encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" --test_sets "valid_de test_de" ;;
-      legonn_wemb_copy_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb_copy 4-8 --test_sets "valid_de test_de" ;;
+      encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" "${with_valid[@]}" ;;
+      legonn_wemb_copy_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb_copy 4-8 "${with_valid[@]}" ;;
       legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_copy|legonn_beamconv_copy)
-        lego_train --seed 1 "de_$model" "train_$model" 4-8 --test_sets "valid_de test_de" ;;
+        lego_train --seed 1 "de_$model" "train_$model" 4-8 "${with_valid[@]}" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac
   done
