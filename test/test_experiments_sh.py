@@ -76,15 +76,34 @@ def test_lego_init_starts_a_training_from_another_experiments_parameters(tmp_pat
     assert option(made, "--init_param") == "exp/phones/model.pth:::encoders.0.olc,encoders.0.ctc_head"
 
 
-def test_lego_init_starts_a_part_of_the_model_from_a_module_archive(tmp_path):
-    (tmp_path / "pretrained").mkdir()
-    with zipfile.ZipFile(tmp_path / "pretrained/de_encoder.zip", "w") as archive:
-        archive.writestr("module.yaml", "role: encoder\n")
+def encoder_archive(recipe: Path, card: str = "role: encoder\n") -> None:
+    """pretrained/de_encoder.zip: a module archive with this module.yaml."""
+    (recipe / "pretrained").mkdir()
+    with zipfile.ZipFile(recipe / "pretrained/de_encoder.zip", "w") as archive:
+        archive.writestr("module.yaml", card)
         archive.writestr("module.pth", b"encoder weights")
+
+
+def test_lego_init_starts_a_part_of_the_model_from_a_module_archive(tmp_path):
+    encoder_archive(tmp_path)
     (made,), _ = calls(tmp_path, "lego_init --into encoders.0 pretrained/de_encoder.zip frontend.embed\n"
                        'lego_train fr train_ctc 4-8 "${lego_init_param[@]}"')
     assert option(made, "--init_param") == "exp/init/pretrained_de_encoder.pth::encoders.0:frontend.embed"
     assert (tmp_path / "exp/init/pretrained_de_encoder.pth").read_bytes() == b"encoder weights"
+
+
+def test_lego_init_from_an_encoder_archive_trains_the_architecture_of_its_weights(tmp_path):
+    # The config says uniform copy; the archive's encoder was trained without it: the weights win.
+    encoder_archive(tmp_path, "role: encoder\nencoder_conf: {dim: 256, olc: {ratio: 2.0, layers: 1}}\n")
+    (made,), _ = calls(tmp_path, "lego_init --into encoders.0 pretrained/de_encoder.zip frontend.embed\n"
+                       'lego_train --train_args "--max_epoch 3$lego_init_arch" fr train_ctc 4-8 "${lego_init_param[@]}"')
+    # (legonn.sh splits the trainer options into words)
+    assert option(made, "--train_args").split() == [
+        "--max_epoch", "3", "--encoder_conf", '{"dim":256,"olc":{"ratio":2.0,"layers":1}}']
+    # a weights file says nothing of its architecture
+    (made, again), _ = calls(tmp_path, "echo weights > model.pth; lego_init model.pth x\n"
+                             'lego_train --train_args "$lego_init_arch" fr train_ctc 4-8')
+    assert option(again, "--train_args").split() == []
 
 
 def test_lego_init_with_no_excludes_starts_from_every_parameter(tmp_path):

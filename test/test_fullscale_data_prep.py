@@ -367,8 +367,7 @@ FULLSCALE = ("wmt14_en_de/mt1", "wmt19_de_en/mt1", "wmt16_ro_en/mt1", "swbd/asr1
 # and the Multi30k explorations, which only a named --de_models trains (no mini run covers them)
 CONFIGS = sorted([path for recipe in FULLSCALE for path in (EGS / recipe).glob("conf/*.yaml")]
                  + [EGS / "multi30k/mt1/conf" / f"train_{m}.yaml"
-                    for m in ("legonn_wemb_enc4", "legonn_wemb_olc3", "legonn_wemb_copy", "legonn_beamconv_copy",
-                              "encdec_enc6")])
+                    for m in ("legonn_wemb_enc4", "legonn_wemb_olc3", "encdec_enc6")])
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: f"{p.parts[-4]}/{p.name}")

@@ -123,6 +123,28 @@ def test_a_training_from_some_parameters_restarts_when_given_none(recipe):
     assert "than random weights" in legonn_sh(recipe, *train).stdout
 
 
+def test_a_changed_config_resumes_the_same_model_and_trains_another_model_again(recipe):
+    # The stand-in trainer writes what ESPnet writes first: the options it read, as config.yaml.
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho trained >> exp/x/train.log\n'
+                             'cp conf.yaml exp/x/config.yaml; touch exp/x/checkpoint.pth\n')
+    (recipe / "exp" / "x" / "stats").mkdir()
+    model = "encoder_conf: {dim: 8, olc: {ratio: 2.0}}\ndecoder: none\n"
+    (recipe / "conf.yaml").write_text(model + "max_epoch: 2\n")
+    train = ["--stage", "5", "--stop_stage", "5", "--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec"]
+    assert legonn_sh(recipe, *train).returncode == 0
+    (recipe / "conf.yaml").write_text(model + "max_epoch: 4\n")
+    longer = legonn_sh(recipe, *train)
+    assert longer.returncode == 0 and "another architecture" not in longer.stdout
+    assert (recipe / "exp/x/train.log").read_text() == "trained\ntrained\n"  # resumed in place
+    (recipe / "conf.yaml").write_text(model.replace("ratio: 2.0", "ratio: 2.0, uniform_copy: true") + "max_epoch: 4\n")
+    other = legonn_sh(recipe, *train)
+    assert other.returncode == 0, other.stderr
+    assert "exp/x holds a model of another architecture (encoder_conf.olc.uniform_copy: None -> True)" in other.stdout
+    (stale,) = (recipe / "exp" / "x").glob("stale_*")
+    assert (stale / "train.log").read_text() == "trained\ntrained\n" and (stale / "checkpoint.pth").exists()
+    assert (recipe / "exp/x/train.log").read_text() == "trained\n"
+
+
 def test_experiments_on_the_same_data_share_one_statistics_job(recipe):
     stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "$1 $2" >> calls\nmkdir -p "$(dirname "$2")/stats"\n')
     for tag, valid_set in (("x", "valid"), ("y", "valid"), ("z", "test")):

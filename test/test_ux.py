@@ -198,9 +198,32 @@ def test_an_exploration_is_measured_against_the_enc_dec_of_its_size_on_valid_too
     out = subprocess.run([sys.executable, "local/results.py", "--exp", str(exp)], capture_output=True,
                          text=True, cwd=REPO / "egs2" / "multi30k" / "mt1", timeout=120)
     assert out.returncode == 0, out.stderr
-    row = next(line for line in out.stdout.splitlines() if line.startswith("| LegoNN WEmb, 3 OLC layers |"))
+    row = next(line for line in out.stdout.splitlines()
+               if line.startswith("| LegoNN WEmb, 3 OLC layers, no uniform copy |"))
     # blocks, BLEU, vs enc-dec, Enc. BLEU, Enc. BP, Enc. gap, valid BLEU, valid Enc. BLEU
     assert "| 9 | 39.5 | 1.5 | 34.5 | 0.99 | 3.5 | n/a | 33.0 |" in row
+
+
+def test_the_experiments_beyond_the_defaults_appear_in_the_table_once_trained(tmp_path):
+    exp = tmp_path / "exp"
+
+    def table():
+        out = subprocess.run([sys.executable, "local/results.py", "--exp", str(exp)], capture_output=True,
+                             text=True, cwd=REPO / "egs2" / "multi30k" / "mt1", timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    (exp / "de_encdec").mkdir(parents=True)
+    untrained = table()
+    assert "| LegoNN WEmb, seed 2 | `de_legonn_wemb_seed2` | n/a |" in untrained  # a default: n/a until trained
+    assert "`de_legonn_wemb_kd`" not in untrained and "trained further" not in untrained
+    for tag in ("de_legonn_wemb_kd", "de_wemb_encoder_ref"):
+        (exp / tag / "decode_test_de" / "score_bleu").mkdir(parents=True)
+        (exp / tag / "decode_test_de" / "score_bleu" / "score.json").write_text(
+            json.dumps({"detokenized": {"score": 30.0, "brevity_penalty": 0.9}, "tokenized": {"score": 28.0}}))
+    trained = table()
+    assert "| `de_legonn_wemb_kd` | 30.0 |" in trained
+    assert "## De-En: the WEmb model trained further" in trained and "`de_wemb_encoder_kd` | n/a" in trained
 
 
 # --- 5. translate / transcribe -----------------------------------------------------------------

@@ -57,6 +57,12 @@ class LegoNNTask(AbsTask):
         raise NotImplementedError
 
     @classmethod
+    def architecture_args(cls) -> list[str]:
+        """The options that say which model is built (a checkpoint belongs to one such model)."""
+        choices = [name for c in cls.class_choices_list for name in (c.name, f"{c.name}_conf")]
+        return ["encoder_conf", "middle_modules", *choices, "decoder", "decoder_conf"]
+
+    @classmethod
     def main_worker(cls, args: argparse.Namespace):
         # ESPnet loads --init_param here, before LegoNNTrainer runs: the one place to make its
         # errors readable (scoped to this run; importing legonn patches nothing).

@@ -214,21 +214,32 @@ if run_stage 5; then
       started_from=other
     fi
   fi
-  if [ "$started_from" != "$init_sum" ]; then
-    stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
+  # (moved aside: all but the statistics, into $exp/stale_<time>)
+  move_aside() {
+    local stale; stale=$exp/stale_$(date +%Y%m%d_%H%M%S)
     mkdir "$stale"
     find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
-    log "stage 5: $exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}: that run is kept in $stale; training again"
+    log "stage 5: $1: that run is kept in $stale; training again"
+  }
+  if [ "$started_from" != "$init_sum" ]; then
+    move_aside "$exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}"
   fi
-  if [ -n "$init_file" ]; then echo "$init_sum" > "$exp/.init"; fi
   # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
-  # --max_epoch) resume from the checkpoint.
+  # --max_epoch) resume from the checkpoint, unless the model they build is another one (its config's
+  # architecture changed): ESPnet would load the old weights wherever the shapes agree.
   settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")
   settings=$(echo "$settings" | md5sum | cut -d' ' -f1)
   if [ -f "$exp/.trained" ] && [ "$(cat "$exp/.trained")" = "$settings" ]; then
     log "stage 5: $exp is trained with these settings, kept"
   else
     rm -f "$exp/.trained"
+    if [ -f "$exp/checkpoint.pth" ] && [ -f "$exp/config.yaml" ]; then
+      # shellcheck disable=SC2046,SC2086  # options, split into words as the trainer gets them
+      changed=$(python -m legonn.bin.architecture --task "$task" --previous "$exp/config.yaml" \
+        --config "$train_config" $(model_args) $extra $train_args) || fail "comparing $exp/config.yaml with $train_config"
+      [ -z "$changed" ] || move_aside "$exp holds a model of another architecture (${changed//$'\n'/; })"
+    fi
+    if [ -n "$init_file" ]; then echo "$init_sum" > "$exp/.init"; fi
     "${train_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \

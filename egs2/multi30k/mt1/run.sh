@@ -4,11 +4,11 @@
 #
 #  stage 1  data, interfaces, dump for each language pair
 #  stage 2  De-En: enc-dec baseline, LegoNN WEmb, encoder-only CTC, LegoNN BeamConv, WEmb seed 2,
-#           WEmb with CTC targets distilled from the enc-dec, the WEmb model trained further
-#           (its encoder module alone, by CTC; or all of it) with the references or its own
-#           translations as CTC targets (these beyond the paper), and the models only the
-#           modularity tests need (enc-dec seed 2, WEmb without CTC grounding x 2 seeds) (each
-#           trained, decoded, scored and exported as modules)
+#           and the models only the modularity tests need (enc-dec seed 2, WEmb without CTC
+#           grounding x 2 seeds) (each trained, decoded, scored and exported as modules); when
+#           named, beyond the paper: WEmb with CTC targets distilled from the enc-dec, the WEmb
+#           model trained further (its encoder module alone, by CTC; or all of it) with the
+#           references or its own translations as CTC targets
 #  stage 3  Fr-En and Cs-En on low-resource slices: encoder-only modules (--low_from_de) and
 #           enc-dec baselines (--low_models)
 #  stage 4  module transfer: Fr/Cs encoder modules + the De-En decoders, no fine-tuning (Table III)
@@ -56,11 +56,12 @@ swaps="de_legonn_wemb+de_legonn_wemb_seed2 de_legonn_wemb_seed2+de_legonn_wemb
        de_ctc+de_legonn_wemb de_ctc+de_legonn_beamconv
        de_encdec+de_encdec_seed2 de_encdec_seed2+de_encdec
        de_legonn_nogrounding+de_legonn_nogrounding_seed2"
-de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 legonn_wemb_kd wemb_encoder_ref wemb_encoder_kd
-           wemb_ref wemb_kd encdec_seed2 legonn_nogrounding legonn_nogrounding_seed2"   # stage 2, in order
-# (not among them, trained only when named: the explorations legonn_wemb_enc4, legonn_wemb_olc3,
-#  legonn_wemb_copy (and _seed2), legonn_beamconv_copy and the baseline encdec_enc6: README, "two more blocks where
-#  the interface is written" and "within 60 minutes of training")
+de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 encdec_seed2 legonn_nogrounding
+           legonn_nogrounding_seed2"   # stage 2, in order
+# (not among them, trained only when named: beyond the paper, legonn_wemb_kd, wemb_encoder_ref,
+#  wemb_encoder_kd, wemb_ref and wemb_kd (README, "self-distilled"); the explorations
+#  legonn_wemb_enc4, legonn_wemb_olc3 and the baseline encdec_enc6 (README, "two more blocks where
+#  the interface is written"))
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -156,7 +157,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
         targets=text
         if [ "$model" = wemb_encoder_kd ]; then distill_by_wemb; targets=text_kd_wemb; fi
         lego_init --into encoders.0 "$de_wemb_encoder" "" "train --de_models legonn_wemb first, or --de_wemb shipped"
-        lego_train --seed 1 "de_$model" train_ctc_further 4-8 --ctc_targets "$targets" "${lego_init_param[@]}"
+        lego_train --seed 1 --train_args "$lego_init_arch" "de_$model" train_ctc_further 4-8 --ctc_targets "$targets" \
+          "${lego_init_param[@]}"
         # its interface under the WEmb model's own decoder module, no fine-tuning
         lego_compose "plug_de_$model+de_legonn_wemb" "exp/de_$model/$m/encoder0.zip" "$de_wemb_decoder" ;;
       wemb_ref|wemb_kd)   # the whole De-En WEmb model trained further: CE on the references, CTC on
@@ -167,11 +169,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
         lego_finetune --train_args "--max_epoch 2 --batch_bins 4000 --ctc_targets [$targets]" "de_$model" \
           --ctc_targets "$targets"
         lego_train "finetune_de_$model" "exp/de_$model/finetune.yaml" 8 ;;   # its module archives
-      encdec) lego_train --seed 1 "de_$model" train_encdec 4-8 "${no_interface[@]}" ;;
-      # the explorations, read on valid_de too: their comparison chooses a config
-      encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" "${with_valid[@]}" ;;
-      legonn_wemb_copy_seed2) lego_train --seed 2 "de_$model" train_legonn_wemb_copy 4-8 "${with_valid[@]}" ;;
-      legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_copy|legonn_beamconv_copy)
+      # read on valid_de too: the configs (and the explorations beside them) were chosen there
+      encdec|encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" "${with_valid[@]}" ;;
+      legonn_wemb|legonn_beamconv|legonn_wemb_enc4|legonn_wemb_olc3)
         lego_train --seed 1 "de_$model" "train_$model" 4-8 "${with_valid[@]}" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac
@@ -179,7 +179,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  lego_init_param=() frozen=""
+  lego_init_param=() lego_init_arch="" frozen=""
   if [ "$low_from_de" = true ]; then
     lego_init --into encoders.0 "$de_wemb_encoder" frontend.embed \
       "train the De-En LegoNN WEmb model first (--stage 2 --stop_stage 2 --de_models legonn_wemb), or --de_wemb shipped"
@@ -192,7 +192,7 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
       epochs_arg="--max_epoch $(epochs_for "$low_passes" "$n")"
       for model in $low_models; do
         case $model in
-          ctc) lego_train --seed 1 --train_args "$epochs_arg$frozen" "${src}_low${n}_$slice_ctc" train_ctc 4-8 \
+          ctc) lego_train --seed 1 --train_args "$epochs_arg$frozen$lego_init_arch" "${src}_low${n}_$slice_ctc" train_ctc 4-8 \
                  "${slice[@]}" "${lego_init_param[@]}" ;;
           encdec) lego_train --seed 1 --train_args "$epochs_arg" "${src}_low${n}_encdec" train_encdec 4-7 \
                     "${slice[@]}" "${no_interface[@]}" ;;

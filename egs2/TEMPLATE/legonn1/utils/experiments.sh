@@ -21,7 +21,9 @@
 #       path:src_key:dst_key:excludes; "" excludes nothing). PARAMS may be a module archive (.zip, e.g. a shipped one):
 #       its weights, copied once into exp/init/, start the model's part PREFIX (e.g. encoders.0;
 #       EXCLUDES then name the module's own keys). Exits naming PARAMS (and HINT, what to run
-#       first) when that experiment is not trained yet.
+#       first) when that experiment is not trained yet. An encoder module's archive also sets
+#       lego_init_arch=" --encoder_conf {...}": its architecture (e.g. whether its OLC copies), for
+#       the training's --train_args, so that the weights start the model they came from.
 #   lego_carry KEY SET...
 #       Copies data/SET/KEY (e.g. phones, a CTC target) into dump/SET/KEY for the utterances
 #       stage 3 kept: the dump carries only the standard data files.
@@ -123,21 +125,33 @@ lego_init() {
     exit 1
   fi
   local params=$1
+  lego_init_arch=""
   if [[ $params == *.zip ]]; then  # ESPnet's --init_param reads a weights file, not an archive
     params=exp/init/$(tr / _ <<< "${1%.zip}").pth
-    if [ ! "$params" -nt "$1" ]; then
+    if [ ! "$params" -nt "$1" ] || [ ! "$params.arch" -nt "$1" ]; then
       mkdir -p exp/init
-      python - "$1" "$params.tmp" <<'PY' || exit 1
-import sys, zipfile
-archive, out = sys.argv[1:]
+      python - "$1" "$params.tmp" "$params.arch.tmp" <<'PY' || exit 1
+import json, sys, zipfile
+
+import yaml
+
+archive, out, arch_out = sys.argv[1:]
 try:
-    weights = zipfile.ZipFile(archive).read("module.pth")
+    with zipfile.ZipFile(archive) as zipped:
+        weights, card = zipped.read("module.pth"), yaml.safe_load(zipped.read("module.yaml"))
 except (zipfile.BadZipFile, KeyError) as error:
     sys.exit(f"run.sh: {archive}: not a legonn module archive ({error})")
+# One word (ESPnet's --encoder_conf takes a dict and replaces each key it names: a nested olc whole)
+arch = json.dumps(card.get("encoder_conf") or {}, separators=(",", ":")) if card.get("role") == "encoder" else ""
+if " " in arch:
+    sys.exit(f"run.sh: {archive}: its encoder_conf has a value with a space, which --train_args cannot carry")
 open(out, "wb").write(weights)
+open(arch_out, "w").write(f" --encoder_conf {arch}" if arch else "")
 PY
       mv "$params.tmp" "$params"
+      mv "$params.arch.tmp" "$params.arch"
     fi
+    lego_init_arch=$(cat "$params.arch")
   fi
   # ESPnet drops every key that starts with an exclude, so an empty EXCLUDES (keep all) names none.
   lego_init_param=(--init_param "$params::$into${2:+:$2}")
