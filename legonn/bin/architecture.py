@@ -8,7 +8,6 @@ options as the trainer would read them; nothing when the model is the same. lego
 a folder again rather than resuming it: ESPnet would load the old weights into the new model
 wherever the shapes agree, and a switch such as the OLC's uniform copy changes no shape."""
 import argparse
-import tempfile
 
 import yaml
 
@@ -46,18 +45,14 @@ def main(argv=None):
             raise yaml.YAMLError("not a mapping")
     except (OSError, yaml.YAMLError) as error:
         parser.exit(1, f"legonn.bin.architecture: {ours.previous} is not a trainer's config.yaml: {error}\n")
-    # Both read by the trainer's parser, so that a default and its spelled-out value compare equal
-    # (of the previous ones, the options it has: ESPnet also writes e.g. its version), then through
-    # YAML, as the trainer writes its config (tuples become lists).
+    # Both read by the trainer's parser, so that a default and its spelled-out value compare equal:
+    # the previous ones as its --config would (set as defaults; of them, the options it has: ESPnet
+    # also writes e.g. its version), then through YAML, as the trainer writes its config.
     keys = task.architecture_args()
-    trainer = task.get_parser()
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as known:
-        yaml.safe_dump({key: value for key, value in previous.items() if key in keys}, known)
-        known.flush()
-        before = trainer.parse_args(["--config", known.name])
-    after = trainer.parse_args(trainer_options)
+    previous_parser = task.get_parser()
+    previous_parser.set_defaults(**{key: value for key, value in previous.items() if key in keys})
     before, after = (yaml.safe_load(yaml.safe_dump({key: vars(options).get(key) for key in keys}))
-                     for options in (before, after))
+                     for options in (previous_parser.parse_args([]), task.get_parser().parse_args(trainer_options)))
     lines = differences(before, after)
     if lines:
         print("\n".join(lines))
