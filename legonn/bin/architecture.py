@@ -51,9 +51,12 @@ def main(argv=None):
     keys = task.architecture_args()
     previous_parser = task.get_parser()
     previous_parser.set_defaults(**{key: value for key, value in previous.items() if key in keys})
-    before, after = (yaml.safe_load(yaml.safe_dump({key: vars(options).get(key) for key in keys}))
-                     for options in (previous_parser.parse_args([]), task.get_parser().parse_args(trainer_options)))
-    lines = differences(before, after)
+
+    def architecture(options) -> dict:
+        return yaml.safe_load(yaml.safe_dump({key: vars(options).get(key) for key in keys}))
+
+    lines = differences(architecture(previous_parser.parse_args([])),
+                        architecture(task.get_parser().parse_args(trainer_options)))
     if lines:
         print("\n".join(lines))
 
