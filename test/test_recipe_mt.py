@@ -85,6 +85,23 @@ def test_a_decoder_plugs_into_another_models_encoder_and_decodes(recipe):
     assert read_score(recipe / "exp/plug/decode_test_de/score_bleu/score.json")["num_sentences"] == 60
 
 
+def test_composing_again_for_fine_tuning_keeps_a_decoded_composition(recipe):
+    """run.sh composes and decodes a transfer (stage 4), then composes it again to fine-tune it
+    (stage 6): the second compose adds finetune.yaml and leaves the decoded model alone."""
+    plug = ["--tag", "plug", "--compose_modules", "exp/ctc/modules/encoder0.zip exp/wemb/modules/decoder.zip"]
+    run(recipe, "legonn.sh", *COMMON, *plug, "--stage", "9", "--stop_stage", "9")
+    run(recipe, "legonn.sh", *COMMON, "--tag", "plug", "--stage", "6", "--stop_stage", "6")
+    model = recipe / "exp/plug/model.pth"
+    composed_at = model.stat().st_mtime_ns
+    out = run(recipe, "legonn.sh", *COMMON, *plug, "--finetune_config", "conf/finetune.yaml",
+              "--stage", "9", "--stop_stage", "9")
+    assert "is newer than its modules, kept" in out
+    assert model.stat().st_mtime_ns == composed_at
+    assert "optim_conf" in (recipe / "exp/plug/finetune.yaml").read_text()
+    out = run(recipe, "legonn.sh", *COMMON, "--tag", "plug", "--stage", "6", "--stop_stage", "6")
+    assert "stage 6: exp/plug/decode_test_de is up to date, kept" in out
+
+
 def test_a_composed_model_fine_tunes_end_to_end_through_the_task(recipe):
     composed = ["--tag", "plug_ft", "--compose_modules",
                 "exp/ctc/modules/encoder0.zip exp/wemb/modules/decoder.zip",

@@ -9,8 +9,8 @@
 writes config.yaml + model.pth, decodable with legonn.bin.inference and usable with
 `--init_param DIR/model.pth` to fine-tune the composed model end-to-end (paper Table VI).
 Modules whose interfaces differ are refused with both vocabularies named. A composition newer
-than its archives (and --finetune_config) is kept, so rerunning a recipe does not make the
-decoding of an unchanged model stale."""
+than its archives is kept, so rerunning a recipe does not make the decoding of an unchanged model
+stale; --finetune_config then (re)writes only finetune.yaml."""
 import argparse
 import sys
 from pathlib import Path
@@ -22,17 +22,31 @@ from legonn.nets.interface import InterfaceMismatch
 from legonn.utils import atomic_save, write_lines
 
 
-def is_current(out: Path, archives, finetune_config) -> bool:
-    """OUT_DIR already holds this composition, written after every input changed."""
+def is_current(out: Path, archives) -> bool:
+    """OUT_DIR already holds this composition, written after every archive changed."""
     model, config = out / "model.pth", out / "config.yaml"
-    inputs = [Path(p) for p in archives] + ([Path(finetune_config)] if finetune_config else [])
-    if not (model.is_file() and config.is_file() and all(p.is_file() for p in inputs)):
-        return False
-    if finetune_config and not (out / "finetune.yaml").is_file():
+    if not (model.is_file() and config.is_file() and all(Path(p).is_file() for p in archives)):
         return False
     if (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("composed_from") != [str(p) for p in archives]:
         return False
-    return all(p.stat().st_mtime < model.stat().st_mtime for p in inputs)
+    return all(Path(p).stat().st_mtime < model.stat().st_mtime for p in archives)
+
+
+def finetune_is_current(out: Path, finetune_config: str) -> bool:
+    written = out / "finetune.yaml"
+    return written.is_file() and all(
+        p.stat().st_mtime < written.stat().st_mtime for p in (Path(finetune_config), out / "config.yaml"))
+
+
+def write_finetune_config(out: Path, config: dict, finetune_config: str):
+    """OUT_DIR/finetune.yaml: the composed architecture with FINETUNE_CONFIG's training options."""
+    training = yaml.safe_load(Path(finetune_config).read_text(encoding="utf-8")) or {}
+    architecture = {k: v for k, v in config.items() if k != "composed_from"}
+    # model_conf (loss weights) and use_preprocessor are the fine-tuning's to set
+    clash = sorted(set(training) & (set(architecture) - {"model_conf", "use_preprocessor"}))
+    if clash:
+        sys.exit(f"compose: {finetune_config} sets {clash}, which the modules define")
+    write_lines(out / "finetune.yaml", yaml.safe_dump({**architecture, **training}, sort_keys=False).splitlines())
 
 
 def main(argv=None):
@@ -50,29 +64,25 @@ def main(argv=None):
     if args.encoder:
         args.modules = [args.encoder, *args.middle] + ([args.decoder] if args.decoder else [])
     out = Path(args.output_dir)
-    if is_current(out, args.modules, args.finetune_config):
+    if is_current(out, args.modules):
+        config = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
         print(f"compose: {out} is newer than its modules, kept")
-        return
-    try:
-        modules = [read_module(path, out / "modules") for path in args.modules]
-        composed = compose(modules, out / "interfaces")
-    except (InterfaceMismatch, ValueError, FileNotFoundError) as error:
-        sys.exit(f"compose: {error}")
-    # Decoding needs only the architecture; training options come from --finetune_config.
-    config = {"model_conf": {}, "use_preprocessor": True,
-              **composed.config, "composed_from": [str(p) for p in args.modules]}
-    # Written aside and renamed: an interrupted compose never leaves a half-written model behind.
-    atomic_save(composed.state, out / "model.pth")
-    write_lines(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).splitlines())
-    if args.finetune_config:
-        training = yaml.safe_load(Path(args.finetune_config).read_text(encoding="utf-8")) or {}
-        clash = sorted(set(training) & set(composed.config))
-        if clash:
-            sys.exit(f"compose: {args.finetune_config} sets {clash}, which the modules define")
-        architecture = {k: v for k, v in config.items() if k != "composed_from"}
-        (out / "finetune.yaml").write_text(yaml.safe_dump({**architecture, **training}, sort_keys=False),
-                                           encoding="utf-8")
-    print(f"composed {' + '.join(m.role for m in modules)} ({composed.task}) into {out}")
+    else:
+        try:
+            modules = [read_module(path, out / "modules") for path in args.modules]
+            composed = compose(modules, out / "interfaces")
+        except (InterfaceMismatch, ValueError, FileNotFoundError) as error:
+            sys.exit(f"compose: {error}")
+        # Decoding needs only the architecture; training options come from --finetune_config.
+        config = {"model_conf": {}, "use_preprocessor": True,
+                  **composed.config, "composed_from": [str(p) for p in args.modules]}
+        # Written aside and renamed: an interrupted compose never leaves a half-written model behind.
+        atomic_save(composed.state, out / "model.pth")
+        write_lines(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).splitlines())
+        print(f"composed {' + '.join(m.role for m in modules)} ({composed.task}) into {out}")
+    # Only finetune.yaml is rewritten for a kept model: a new model.pth would make its decodings stale.
+    if args.finetune_config and not finetune_is_current(out, args.finetune_config):
+        write_finetune_config(out, config, args.finetune_config)
 
 
 if __name__ == "__main__":
