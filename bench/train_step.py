@@ -12,7 +12,8 @@ Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml
 - ESPnet's `espnet2.tasks.mt.MTTask` model with the enc-dec's dimensions, layers, vocabularies,
   dropout, label smoothing and tied decoder embeddings (pre-LN transformer, token-embedding
   frontend), i.e. what an ESPnet user would train for the same baseline.
-A step is forward + backward + Adam update. Every model gets the same batches: the recipe's
+A step is forward + backward + Adam update; its FLOPs (torch.utils.flop_counter, over the same
+batches) say how much of a step's time is the model's size rather than how it is computed. Every model gets the same batches: the recipe's
 training sentences, tokenized with its interfaces and cut into length-sorted batches of
 `batch_bins` tokens (source + target), as ESPnet's numel batching does. Models are timed in
 turn, one step each, so that load from other processes falls on all of them alike.
@@ -144,6 +145,34 @@ def train_step(model, optimizer, batch):
     optimizer.step()
 
 
+def count_cpu_attention():
+    """torch.utils.flop_counter has formulas for SDPA's CUDA kernels only: give its CPU kernel,
+    the one legonn's attention runs here, the same ones (ESPnet's attention is counted as the
+    matrix products it is made of)."""
+    from torch.utils import flop_counter
+    aten = torch.ops.aten
+
+    @flop_counter.register_flop_formula(aten._scaled_dot_product_flash_attention_for_cpu)
+    def forward(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
+        return flop_counter.sdpa_flop_count(query_shape, key_shape, value_shape)
+
+    @flop_counter.register_flop_formula(aten._scaled_dot_product_flash_attention_for_cpu_backward)
+    def backward(grad_out_shape, query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
+        return flop_counter.sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape, value_shape)
+
+
+def flops_per_step(model, optimizer, batches) -> float:
+    """Floating-point operations of a training step (matrix products and attention, as
+    torch.utils.flop_counter counts them), averaged over `batches`: what the step must compute,
+    against which its time says how efficiently it does."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        for batch in batches:
+            train_step(model, optimizer, batch)
+    return counter.get_total_flops() / len(batches)
+
+
 def time_loader(batches: int):
     """Seconds per batch of the recipe's real data path (ESPnet iterator + legonn preprocessor)."""
     from legonn.tasks.mt import MTTask
@@ -213,6 +242,8 @@ def main():
             start = time.perf_counter()
             train_step(model, optimizers[name], batch)
             seconds[name] += time.perf_counter() - start
+    count_cpu_attention()
+    flops = {name: flops_per_step(model, optimizers[name], batches[args.warmup:]) for name, model in models.items()}
     target_tokens = sum(int(b["text_lengths"].sum()) for b in batches[args.warmup:])
     sentences = sum(len(b["text_lengths"]) for b in batches[args.warmup:])
 
@@ -220,13 +251,15 @@ def main():
     compiled = ", legonn's transformer blocks under torch.compile" if args.compile else ""
     print(f"{args.steps} steps of {sentences / args.steps:.0f} sentences on average (batch_bins "
           f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}{compiled}")
-    print("| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec "
+          "| GFLOP/step | FLOPs vs legonn enc-dec |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, model in models.items():
         step = seconds[name] / args.steps
         params = sum(p.numel() for p in model.parameters()) / 1e6
         print(f"| {name} | {params:.1f} | {step:.3f} | {1 / step:.2f} | {target_tokens / seconds[name]:.0f} "
-              f"| {seconds[name] / espnet:.2f}x | {seconds[name] / encdec:.2f}x |")
+              f"| {seconds[name] / espnet:.2f}x | {seconds[name] / encdec:.2f}x "
+              f"| {flops[name] / 1e9:.1f} | {flops[name] / flops['legonn enc-dec']:.2f}x |")
     print(f"target: legonn enc-dec <= 1.00x ESPnet: {encdec / espnet:.2f}x "
           f"({'met' if encdec <= espnet else 'not met'}); LegoNN WEmb <= 1.30x legonn enc-dec: "
           f"{seconds['LegoNN WEmb'] / encdec:.2f}x ({'met' if seconds['LegoNN WEmb'] <= 1.3 * encdec else 'not met'})")
