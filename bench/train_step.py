@@ -13,9 +13,10 @@ Models, all built from the recipe's configs (egs2/multi30k/mt1/conf/train_*.yaml
   dropout, label smoothing and tied decoder embeddings (pre-LN transformer, token-embedding
   frontend), i.e. what an ESPnet user would train for the same baseline.
 A step is forward + backward + Adam update; its FLOPs (torch.utils.flop_counter, over the same
-batches) say how much of a step's time is the model's size rather than how it is computed. Every model gets the same batches: the recipe's
-training sentences, tokenized with its interfaces and cut into length-sorted batches of
-`batch_bins` tokens (source + target), as ESPnet's numel batching does. Models are timed in
+batches) say how much of a step's time is the model's size rather than how it is computed.
+Every model gets the same batches: the recipe's training sentences, tokenized with its
+interfaces and cut into length-sorted batches of `batch_bins` tokens (source + target), as
+ESPnet's numel batching does. Models are timed in
 turn, one step each, so that load from other processes falls on all of them alike.
 
 With `--compile`, each transformer block of legonn's models runs under `torch.compile` (inductor,

@@ -22,14 +22,16 @@ from legonn.nets.interface import InterfaceMismatch
 from legonn.utils import atomic_save, write_lines
 
 
-def is_current(out: Path, archives) -> bool:
-    """OUT_DIR already holds this composition, written after every archive changed."""
-    model, config = out / "model.pth", out / "config.yaml"
-    if not (model.is_file() and config.is_file() and all(Path(p).is_file() for p in archives)):
-        return False
-    if (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("composed_from") != [str(p) for p in archives]:
-        return False
-    return all(Path(p).stat().st_mtime < model.stat().st_mtime for p in archives)
+def current_config(out: Path, archives) -> dict | None:
+    """The config of OUT_DIR's composition when it is of these archives and written after each
+    of them changed; None when it must be composed (again)."""
+    model, config_file = out / "model.pth", out / "config.yaml"
+    if not (model.is_file() and config_file.is_file() and all(Path(p).is_file() for p in archives)):
+        return None
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    if config.get("composed_from") != [str(p) for p in archives]:
+        return None
+    return config if all(Path(p).stat().st_mtime < model.stat().st_mtime for p in archives) else None
 
 
 def finetune_is_current(out: Path, finetune_config: str) -> bool:
@@ -64,8 +66,8 @@ def main(argv=None):
     if args.encoder:
         args.modules = [args.encoder, *args.middle] + ([args.decoder] if args.decoder else [])
     out = Path(args.output_dir)
-    if is_current(out, args.modules):
-        config = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
+    config = current_config(out, args.modules)
+    if config is not None:
         print(f"compose: {out} is newer than its modules, kept")
     else:
         try:
