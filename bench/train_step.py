@@ -4,6 +4,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
     cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1    # data, interfaces, dumps
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
     tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
+    tools/venv/bin/python bench/train_step.py --bf16    # mixed precision: forward passes under CPU bfloat16 autocast
     tools/venv/bin/python bench/train_step.py --compile --warmup 3   # legonn's blocks under torch.compile
     tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_olc3 train_encdec_enc6   # more configs
 
@@ -18,6 +19,10 @@ Every model gets the same batches: the recipe's training sentences, tokenized wi
 interfaces and cut into length-sorted batches of `batch_bins` tokens (source + target), as
 ESPnet's numel batching does. Models are timed in
 turn, one step each, so that load from other processes falls on all of them alike.
+
+With `--bf16`, every model's forward pass runs under torch.autocast("cpu", bfloat16), as the
+recipes' trainings do with `--use_amp true` (legonn/tasks/trainer.py): on a CPU with AVX-512
+bfloat16 instructions, the matrix products run several times faster than in float32.
 
 With `--compile`, each transformer block of legonn's models runs under `torch.compile` (inductor,
 dynamic shapes: batch shapes vary). Blocks, because compiling a whole model failed in a trial
@@ -139,8 +144,9 @@ def compile_blocks(models):
             block.compile(dynamic=True)
 
 
-def train_step(model, optimizer, batch):
-    loss = model(**batch)[0]
+def train_step(model, optimizer, batch, bf16=False):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = model(**batch)[0]
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -162,7 +168,7 @@ def count_cpu_attention():
         return flop_counter.sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape, value_shape)
 
 
-def flops_per_step(model, optimizer, batches) -> float:
+def flops_per_step(model, optimizer, batches, bf16) -> float:
     """Floating-point operations of a training step (matrix products and attention, as
     torch.utils.flop_counter counts them), averaged over `batches`: what the step must compute,
     against which its time says how efficiently it does."""
@@ -170,7 +176,7 @@ def flops_per_step(model, optimizer, batches) -> float:
     counter = FlopCounterMode(display=False)
     with counter:
         for batch in batches:
-            train_step(model, optimizer, batch)
+            train_step(model, optimizer, batch, bf16)
     return counter.get_total_flops() / len(batches)
 
 
@@ -206,6 +212,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", action="store_true",
                         help="run each transformer block of legonn's models under torch.compile")
+    parser.add_argument("--bf16", action="store_true",
+                        help="every model's forward pass under torch.autocast('cpu', bfloat16)")
     parser.add_argument("--profile", metavar="MODEL", choices=[*LEGONN_MODELS, "ESPnet MT transformer"],
                         help="instead of the table: torch.profiler's costliest operators in MODEL's timed steps")
     parser.add_argument("--also", nargs="+", default=[], metavar="CONFIG",
@@ -230,26 +238,28 @@ def main():
         models = {args.profile: models[args.profile]}
     for batch in batches[:args.warmup]:
         for name, model in models.items():
-            train_step(model, optimizers[name], batch)
+            train_step(model, optimizers[name], batch, args.bf16)
     if args.profile:
         with torch.profiler.profile() as profile:
             for batch in batches[args.warmup:]:
-                train_step(models[args.profile], optimizers[args.profile], batch)
+                train_step(models[args.profile], optimizers[args.profile], batch, args.bf16)
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
         return
     seconds = dict.fromkeys(models, 0.0)
     for batch in batches[args.warmup:]:
         for name, model in models.items():
             start = time.perf_counter()
-            train_step(model, optimizers[name], batch)
+            train_step(model, optimizers[name], batch, args.bf16)
             seconds[name] += time.perf_counter() - start
     count_cpu_attention()
-    flops = {name: flops_per_step(model, optimizers[name], batches[args.warmup:]) for name, model in models.items()}
+    flops = {name: flops_per_step(model, optimizers[name], batches[args.warmup:], args.bf16)
+             for name, model in models.items()}
     target_tokens = sum(int(b["text_lengths"].sum()) for b in batches[args.warmup:])
     sentences = sum(len(b["text_lengths"]) for b in batches[args.warmup:])
 
     espnet, encdec = seconds["ESPnet MT transformer"], seconds["legonn enc-dec"]
     compiled = ", legonn's transformer blocks under torch.compile" if args.compile else ""
+    compiled += ", forward passes under bfloat16 autocast" if args.bf16 else ""
     print(f"{args.steps} steps of {sentences / args.steps:.0f} sentences on average (batch_bins "
           f"{batch_bins}), {args.threads} thread(s), torch {torch.__version__}{compiled}")
     print("| model | params (M) | s/step | steps/s | target tokens/s | vs ESPnet | vs legonn enc-dec "

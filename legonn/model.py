@@ -126,7 +126,7 @@ class LegoNNModel(AbsESPnetModel):
         target = torch.cat([text, column.fill_(IGNORE_ID)], 1)
         target[torch.arange(batch_size), text_lengths] = self.sos_eos
         logits = self.decoder.decoder(decoder_input, memory, memory_mask)
-        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_ID,
+        loss = F.cross_entropy(logits.float().flatten(0, 1), target.flatten(), ignore_index=IGNORE_ID,
                                label_smoothing=self.lsm_weight, reduction="sum") / batch_size
         valid = target != IGNORE_ID
         accuracy = (logits.argmax(-1)[valid] == target[valid]).float().mean()

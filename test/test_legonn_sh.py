@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from legonn.utils import cpu_has_bfloat16
 from test.recipe_copy import stub_runner_and_test_set
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,6 +88,19 @@ def test_a_training_restarts_when_the_parameters_it_started_from_change(recipe):
     assert (stale / "train.log").read_text() == "trained from modules of the first run\n"
     assert (stale / "model.pth").exists() and (recipe / "exp" / "x" / "stats").is_dir()
     assert (recipe / "exp" / "x" / "train.log").read_text() == "trained from modules trained further\n"
+
+
+def test_training_precision_follows_the_cpu_and_changing_it_keeps_a_finished_training(recipe):
+    stub_runner_and_test_set(recipe, '#!/usr/bin/env bash\necho "$@" >> exp/x/train.log\n')
+    (recipe / "exp" / "x" / "stats").mkdir()
+    train = ["--stage", "5", "--stop_stage", "5", "--tag", "x", "--train_config", "conf.yaml", "--train_cmd", "./rec"]
+    assert legonn_sh(recipe, *train).returncode == 0
+    auto = "true" if cpu_has_bfloat16() else "false"  # bfloat16 autocast where the CPU computes it natively
+    assert re.search(rf" --use_amp {auto}\b", (recipe / "exp" / "x" / "train.log").read_text())
+    assert "is trained with these settings, kept" in legonn_sh(recipe, *train, "--use_amp", "false").stdout
+    (recipe / "exp" / "x" / ".trained").unlink()
+    assert legonn_sh(recipe, *train, "--use_amp", "false").returncode == 0
+    assert re.search(r" --use_amp false\b", (recipe / "exp" / "x" / "train.log").read_text().splitlines()[-1])
 
 
 def test_a_training_from_no_parameters_restarts_when_given_some_and_one_that_named_them_is_kept(recipe):

@@ -171,3 +171,15 @@ def test_archives_written_before_module_specs_still_load_and_compose(tmp_path):
     rebuilt = MTTask.build_model(model_args(tmp_path, **composed.config)).eval()
     rebuilt.load_state_dict(composed.state)
     torch.testing.assert_close(rebuilt(**EXAMPLE)[0], model(**EXAMPLE)[0])
+
+
+def test_bfloat16_autocast_trains_with_float32_losses_close_to_float32s(tmp_path):
+    model = MTTask.build_model(model_args(tmp_path)).eval()
+    exact, _, _ = model(**EXAMPLE)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed, stats, _ = model(**EXAMPLE)
+    assert mixed.dtype == stats["loss_ce"].dtype == stats["loss_ctc0"].dtype == torch.float32
+    torch.testing.assert_close(mixed, exact, atol=0.05 * exact.item(), rtol=0)
+    mixed.backward()
+    assert all(p.grad is None or (p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all())
+               for p in model.parameters())

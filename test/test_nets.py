@@ -6,6 +6,7 @@ from legonn.build import build_decoder_module
 from legonn.nets.decoder import TransformerDecoder
 from legonn.nets.encoder import Conv2dSubsampling, LegoNNEncoder, TokenEmbedding
 from legonn.nets.ingestor import BeamConvIngestor, SymbolMarginals, WEmbIngestor
+from legonn.nets.layers import Dropout, MultiHeadAttention
 from legonn.nets.olc import OutputLengthController
 
 DIM = 32
@@ -214,3 +215,43 @@ def test_reordered_state_follows_the_selected_rows():
     _, state_b = decoder.step(torch.tensor([4]), decoder.init_state(memory[1:], mask[1:]))
     alone, _ = decoder.step(torch.tensor([5]), state_b)
     torch.testing.assert_close(out[0], alone[0], atol=1e-5, rtol=1e-4)
+
+
+def test_cpu_dropout_drops_a_tenth_and_keeps_the_expected_value():
+    dropout = Dropout(0.1).train()
+    x = torch.ones(400, 1000)
+    y = dropout(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.9) < 0.002
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 2**16 / (2**16 - 6554)))
+    assert abs(y.mean().item() - 1.0) < 0.003
+    assert not torch.equal(kept, dropout(x) != 0)  # a fresh mask per call
+
+
+def test_cpu_dropout_masks_are_reproducible_from_the_seed_and_absent_in_evaluation():
+    dropout, x = Dropout(0.3), torch.randn(7, 33)
+    torch.manual_seed(5)
+    first = dropout.train()(x)
+    torch.manual_seed(5)
+    torch.testing.assert_close(dropout(x), first)
+    assert torch.equal(dropout.eval()(x), x)
+
+
+def test_attention_under_cpu_bfloat16_autocast_is_sdpas_within_bfloat16_precision():
+    attention = MultiHeadAttention(DIM, 4).eval()
+    query, memory = torch.randn(3, 5, DIM), torch.randn(3, 7, DIM)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5])[:, None, None, :]
+    exact = attention(query, memory, mask)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = attention(query, memory, mask)
+    assert mixed.dtype == torch.bfloat16
+    torch.testing.assert_close(mixed.float(), exact, atol=0.05, rtol=0.05)
+
+
+def test_interface_marginals_stay_float32_under_bfloat16_autocast():
+    encoder = LegoNNEncoder(TokenEmbedding(20, DIM), DIM, heads=2, ffn_dim=64, layers=1,
+                            olc={"ratio": 2.0, "max_len": 40}, interface_size=13)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = encoder(torch.randint(0, 20, (2, 6)), torch.tensor([6, 4]))
+    assert out.log_probs.dtype == torch.float32
+    torch.testing.assert_close(out.log_probs.exp().sum(-1), torch.ones(2, 12))

@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 
-from legonn.nets.layers import TransformerStack, sinusoidal_positions
+from legonn.nets.layers import Dropout, TransformerStack, sinusoidal_positions
 
 State = dict[str, object]
 
@@ -19,7 +19,7 @@ class TransformerDecoder(nn.Module):
         self.embed = nn.Embedding(vocab_size, dim)
         nn.init.normal_(self.embed.weight, std=dim ** -0.5)
         self.scale = math.sqrt(dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.stack = TransformerStack(dim, heads, ffn_dim, layers, dropout, attention_dropout,
                                       cross_attention=True)
         self.output = nn.Linear(dim, vocab_size, bias=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from legonn.nets.layers import TransformerStack, padding_mask, sinusoidal_positions
+from legonn.nets.layers import Dropout, TransformerStack, padding_mask, sinusoidal_positions
 from legonn.nets.olc import OutputLengthController
 
 
@@ -68,7 +68,7 @@ class LegoNNEncoder(nn.Module):
         super().__init__()
         self.frontend = frontend
         self.add_positions = add_positions
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.blocks = TransformerStack(dim, heads, ffn_dim, layers, dropout, attention_dropout)
         self.olc = None
         if olc is not None:
@@ -84,5 +84,5 @@ class LegoNNEncoder(nn.Module):
         x = self.blocks(self.dropout(x), padding_mask(lengths, x.size(1)))
         if self.olc is not None:
             x, lengths = self.olc(x, lengths)
-        log_probs = None if self.ctc_head is None else self.ctc_head(x).log_softmax(-1)
+        log_probs = None if self.ctc_head is None else self.ctc_head(x).float().log_softmax(-1)
         return EncoderOutput(x, lengths, log_probs)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from legonn.nets.layers import TransformerStack, padding_mask, sinusoidal_positions
+from legonn.nets.layers import Dropout, TransformerStack, padding_mask, sinusoidal_positions
 
 
 class Ingestor(nn.Module):
@@ -16,7 +16,7 @@ class Ingestor(nn.Module):
     def __init__(self, dim: int, heads: int, ffn_dim: int, layers: int, dropout: float,
                  attention_dropout: float):
         super().__init__()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.blocks = TransformerStack(dim, heads, ffn_dim, layers, dropout, attention_dropout)
 
     def embed(self, log_probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

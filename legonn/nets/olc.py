@@ -12,7 +12,7 @@ from fractions import Fraction
 import torch
 from torch import nn
 
-from legonn.nets.layers import TransformerStack, padding_mask, sinusoidal_positions
+from legonn.nets.layers import Dropout, TransformerStack, padding_mask, sinusoidal_positions
 
 
 class OutputLengthController(nn.Module):
@@ -30,7 +30,7 @@ class OutputLengthController(nn.Module):
         nn.init.normal_(self.learned_positions.weight, std=dim ** -0.5)
         self.blocks = TransformerStack(dim, heads, ffn_dim, layers, dropout, attention_dropout,
                                        cross_attention=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def output_lengths(self, input_lengths: torch.Tensor) -> torch.Tensor:
         num, den = self.ratio.numerator, self.ratio.denominator

@@ -18,8 +18,13 @@ whole until the new one is complete. Around that:
   average more of them (keep_nbest_models 3 -> 5) averages the best ones its earlier settings
   kept, and says which were gone, instead of stopping on a deleted file.
 
-Both changes to ESPnet hold only while a LegoNN task or trainer runs (context managers below);
+The changes to ESPnet hold only while a LegoNN task or trainer runs (context managers below);
 importing this module changes nothing.
+
+--use_amp true computes in mixed precision on CPU too: ESPnet's trainer autocasts each forward
+pass with torch.cuda.amp alone, which does nothing to a model on CPU; while LegoNNTrainer runs,
+the same forward passes also run under torch.autocast("cpu", bfloat16) (matrix products in
+bfloat16; weights, gradients and legonn's losses in float32).
 
 --num_att_plot N draws, after every epoch, the interface marginals and the OLC and decoder
 cross-attention of N validation utterances into exp/<tag>/images/ (legonn/tasks/images.py).
@@ -111,6 +116,30 @@ def averaging_kept_checkpoints():
         espnet_trainer.average_nbest_models = espnet_averaging.average_nbest_models
 
 
+_espnet_autocast = espnet_trainer.autocast  # torch.cuda.amp's
+
+
+@contextlib.contextmanager
+def _autocast_cpu_too(enabled=True, **cuda_args):
+    # (without a GPU, torch.cuda.amp's autocast warns and does nothing)
+    cuda = _espnet_autocast(enabled, **cuda_args) if torch.cuda.is_available() else contextlib.nullcontext()
+    with cuda, torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
+        yield
+
+
+@contextlib.contextmanager
+def autocasting_on_cpu_too():
+    """ESPnet's trainer enters `autocast(use_amp)` around each forward pass (training and
+    validation), the torch.cuda.amp one; while active, that also autocasts the CPU to bfloat16.
+    Per forward pass, not per epoch: autocast keeps the bfloat16 copies of the weights until
+    its outermost context exits, and an epoch-long one would keep the first step's."""
+    espnet_trainer.autocast = _autocast_cpu_too
+    try:
+        yield
+    finally:
+        espnet_trainer.autocast = _espnet_autocast
+
+
 class LegoNNTrainer(Trainer):
     @classmethod
     def build_options(cls, args):
@@ -155,7 +184,7 @@ class LegoNNTrainer(Trainer):
 
     @classmethod
     def run(cls, *args, **kwargs) -> None:
-        with atomic_checkpoints(), averaging_kept_checkpoints():
+        with atomic_checkpoints(), averaging_kept_checkpoints(), autocasting_on_cpu_too():
             super().run(*args, **kwargs)
 
 

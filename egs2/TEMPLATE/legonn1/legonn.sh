@@ -28,7 +28,9 @@ train_set=train          # data/<set> to train on
 valid_set=valid          # data/<set> to validate on (and to draw --num_att_plot pictures of)
 test_sets="test"         # data/<set> names to decode and score, space-separated
 nj=4                     # parallel decoding / feature jobs
-ngpu=0                   # GPUs for training and decoding (0: CPU); mixed precision: --train_args "--use_amp true"
+ngpu=0                   # GPUs for training and decoding (0: CPU)
+use_amp=auto             # mixed precision in training (ESPnet's --use_amp; on CPU, bfloat16 autocast): true, false,
+                         # or auto: true when training on a CPU with AVX-512 bfloat16 instructions (2x faster there)
 train_cmd="utils/run_jobs.sh --backend local"    # runner of stages 4-5; cmd.sh sets it (Slurm there)
 decode_cmd="utils/run_jobs.sh --backend local"   # runner of stages 3 and 6; cmd.sh sets it
 cmd=                     # one runner for every stage, replacing train_cmd and decode_cmd
@@ -221,11 +223,17 @@ if run_stage 5; then
     find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
     log "stage 5: $1: that run is kept in $stale; training again"
   }
+  if [ "$use_amp" = auto ]; then
+    use_amp=false
+    if [ "$ngpu" -eq 0 ] && python -c "from legonn.utils import cpu_has_bfloat16; exit(not cpu_has_bfloat16())"; then
+      use_amp=true
+    fi
+  fi
   if [ "$started_from" != "$init_sum" ]; then
     move_aside "$exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}"
   fi
-  # A finished training is kept while its settings stay the same; changed ones (e.g. a higher
-  # --max_epoch) resume from the checkpoint, unless the model they build is another one (its config's
+  # A finished training is kept while its settings stay the same (the precision is not one: it
+  # changes how the model is computed, not which); changed ones (e.g. a higher --max_epoch) resume from the checkpoint, unless the model they build is another one (its config's
   # architecture changed): ESPnet would load the old weights wherever the shapes agree.
   settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")
   settings=$(echo "$settings" | md5sum | cut -d' ' -f1)
@@ -244,7 +252,7 @@ if run_stage 5; then
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
       --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
-      --resume true --output_dir "$exp" --ngpu "$ngpu" $extra $train_args \
+      --resume true --output_dir "$exp" --ngpu "$ngpu" --use_amp "$use_amp" $extra $train_args \
       || fail "training (see $exp/train.log)"
     echo "$settings" > "$exp/.trained"
   fi

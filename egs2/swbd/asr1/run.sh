@@ -14,7 +14,7 @@ stage=1
 stop_stage=4
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
-extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 nj=32
 units=2000               # the interface of every model: sp2000 or sp100 (both are built)
 . utils/parse_options.sh

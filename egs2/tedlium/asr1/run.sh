@@ -15,7 +15,7 @@ stage=1
 stop_stage=2
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
-extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 nj=16
 europarl=../../europarl_st/asr1
 . utils/parse_options.sh

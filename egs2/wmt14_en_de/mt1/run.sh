@@ -14,7 +14,7 @@ stop_stage=3
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or a launcher, e.g. "torchrun --no-python --standalone --nproc_per_node 8"
                          # (then --ngpu 1: one GPU per process; see README.md for multi-node)
-extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 nj=8                     # decoding jobs
 bpe_size=32000
 . utils/parse_options.sh

@@ -15,7 +15,7 @@ stop_stage=4
 data_only=false          # stage 1: only local/data.sh (its text feeds the joint BPE of wmt19)
 ngpu=8                   # GPUs per node, one process each (ESPnet's multiprocessing_distributed)
 train_launcher=          # or e.g. "torchrun --no-python --standalone --nproc_per_node 8" (--ngpu 1)
-extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision)
+extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 nj=8
 de_en=../../wmt19_de_en/mt1
 . utils/parse_options.sh
