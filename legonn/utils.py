@@ -18,7 +18,7 @@ def cpu_has_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices natively (AVX-512 BF16): there, training under
     bfloat16 autocast runs about twice as fast as in float32; elsewhere it is emulated, and slower."""
     import torch
-    return torch.cpu._is_avx512_bf16_supported()
+    return getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()  # torch's own check, private
 
 
 # --- atomic writes ------------------------------------------------------------------------------

@@ -233,8 +233,9 @@ if run_stage 5; then
     move_aside "$exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}"
   fi
   # A finished training is kept while its settings stay the same (the precision is not one: it
-  # changes how the model is computed, not which); changed ones (e.g. a higher --max_epoch) resume from the checkpoint, unless the model they build is another one (its config's
-  # architecture changed): ESPnet would load the old weights wherever the shapes agree.
+  # changes how the model is computed, not which); changed ones (e.g. a higher --max_epoch) resume
+  # from the checkpoint, unless the model they build is another one (its config's architecture
+  # changed): ESPnet would load the old weights wherever the shapes agree.
   settings=$(cat "$train_config"; echo "$(model_args) $train_set $valid_set $extra $train_args")
   settings=$(echo "$settings" | md5sum | cut -d' ' -f1)
   if [ -f "$exp/.trained" ] && [ "$(cat "$exp/.trained")" = "$settings" ]; then
