@@ -77,15 +77,16 @@ class MultiHeadAttention(nn.Module):
         """query (B, Tq, D); key/value (B, H, Tk, D/H); mask broadcastable to (B, 1, Tq, Tk)."""
         q = self.split_heads(self.query(query))
         drop = self.dropout if self.training else 0.0
-        if q.is_cpu and torch.is_autocast_enabled("cpu"):
-            # Under CPU bfloat16 autocast SDPA's backward takes 4x as long as the same attention
-            # written as matrix products, which autocast runs in bfloat16.
-            weights = F.dropout(self.attention_weights(q, key, mask), drop)
-            context = weights @ value
+        # Under CPU bfloat16 autocast SDPA's backward takes 4x as long as the same attention
+        # written as matrix products, which autocast runs in bfloat16.
+        as_products = q.is_cpu and torch.is_autocast_enabled("cpu")
+        weights = self.attention_weights(q, key, mask) if as_products or self.keep_weights else None
+        if as_products:
+            context = F.dropout(weights, drop) @ value
         else:
             context = F.scaled_dot_product_attention(q, key, value, attn_mask=mask, dropout_p=drop)
         if self.keep_weights:
-            self.weights = self.attention_weights(q, key, mask)
+            self.weights = weights
         batch, _, length, _ = context.shape
         return self.out(context.transpose(1, 2).reshape(batch, length, -1))
 

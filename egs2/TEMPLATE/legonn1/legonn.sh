@@ -223,12 +223,6 @@ if run_stage 5; then
     find "$exp" -mindepth 1 -maxdepth 1 ! -name stats ! -name 'stale_*' -exec mv -t "$stale" {} +
     log "stage 5: $1: that run is kept in $stale; training again"
   }
-  if [ "$use_amp" = auto ]; then
-    use_amp=false
-    if [ "$ngpu" -eq 0 ] && python -c "from legonn.utils import cpu_has_bfloat16; exit(not cpu_has_bfloat16())"; then
-      use_amp=true
-    fi
-  fi
   if [ "$started_from" != "$init_sum" ]; then
     move_aside "$exp started from other parameters than ${init_file:-random weights}${init_file:+ holds now}"
   fi
@@ -249,6 +243,12 @@ if run_stage 5; then
       [ -z "$changed" ] || move_aside "$exp holds a model of another architecture (${changed//$'\n'/; })"
     fi
     if [ -n "$init_file" ]; then echo "$init_sum" > "$exp/.init"; fi
+    if [ "$use_amp" = auto ]; then
+      use_amp=false
+      if [ "$ngpu" -eq 0 ] && python -c "from legonn.utils import cpu_has_bfloat16; exit(not cpu_has_bfloat16())"; then
+        use_amp=true
+      fi
+    fi
     "${train_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
