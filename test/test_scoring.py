@@ -14,7 +14,7 @@ import sacrebleu
 from legonn.bin import score
 from legonn.scoring import IdMismatchError, read_kaldi_text
 from legonn.scoring.bleu import corpus_bleu
-from legonn.scoring.wer import DEL, INS, SUB, align, error_rate
+from legonn.scoring.wer import DEL, INS, SUB, align, error_rate, error_rate_by_group
 
 REFS = {
     "utt1": "The cat sat on the mat.",
@@ -193,6 +193,39 @@ def test_cli_error_rate_writes_score_json_and_result_txt(tmp_path, metric):
     assert numbers["rate"] == pytest.approx(expected.rate)
     assert numbers["errors"] == numbers["substitutions"] + numbers["deletions"] + numbers["insertions"]
     assert (tmp_path / "s" / "result.txt").is_file()
+
+
+def test_error_rate_by_group_splits_the_counts_of_the_whole():
+    report = error_rate(HYPS, REFS)
+    groups = error_rate_by_group(report, {"utt1": "voice_b", "utt2": "voice_a", "utt3": "voice_b"})
+    assert list(groups) == ["voice_a", "voice_b"]
+    assert groups["voice_a"].rate == pytest.approx(error_rate({"utt2": HYPS["utt2"]}, {"utt2": REFS["utt2"]}).rate)
+    for count in ("num_ref", "substitutions", "deletions", "insertions", "num_sentences"):
+        assert sum(getattr(g, count) for g in groups.values()) == getattr(report, count)
+
+
+def test_an_utterance_without_a_group_is_an_error_naming_it():
+    with pytest.raises(IdMismatchError, match="utt3"):
+        error_rate_by_group(error_rate(HYPS, REFS), {"utt1": "a", "utt2": "a"})
+
+
+def test_cli_utt2group_prints_and_stores_one_rate_per_group(tmp_path, capsys):
+    ref, hyp = write_text(tmp_path / "ref", REFS), write_text(tmp_path / "hyp", HYPS)
+    utt2spk = write_text(tmp_path / "utt2spk", {"utt1": "spk1", "utt2": "spk2", "utt3": "spk1"})
+    score.main(["--ref", str(ref), "--hyp", str(hyp), "--metric", "wer", "--out_dir", str(tmp_path / "s"),
+                "--utt2group", str(utt2spk)])
+    printed = capsys.readouterr().out.splitlines()
+    groups = json.loads((tmp_path / "s" / "score.json").read_text())["groups"]
+    assert sorted(groups) == ["spk1", "spk2"]
+    assert groups["spk2"]["num_sentences"] == 1
+    assert printed[1].startswith("spk1: %WER") and printed[2].startswith("spk2: %WER")
+
+
+def test_cli_refuses_groups_for_bleu(tmp_path):
+    ref = write_text(tmp_path / "ref", REFS)
+    with pytest.raises(SystemExit):
+        score.main(["--ref", str(ref), "--hyp", str(ref), "--metric", "bleu", "--out_dir", str(tmp_path / "s"),
+                    "--utt2group", str(ref)])
 
 
 def test_cli_missing_file_fails_with_one_line_naming_it(tmp_path):

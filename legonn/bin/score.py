@@ -1,9 +1,11 @@
 """Score a decoded Kaldi text file against its reference.
 
     python -m legonn.bin.score --ref data/test/text --hyp exp/x/decode/text \
-        --metric bleu|wer|cer --output_dir exp/x/decode/score
+        --metric bleu|wer|cer --output_dir exp/x/decode/score [--utt2group data/test/utt2spk]
 
-Prints one summary line; writes ``score.json`` (and ``result.txt`` for wer/cer).
+Prints one summary line; writes ``score.json`` (and ``result.txt`` for wer/cer). With
+``--utt2group`` (wer/cer), also one line per group, e.g. per speaker as sclite reports them, in
+``score.json`` under ``groups``.
 """
 
 from __future__ import annotations
@@ -29,12 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="bleu: keep case for the tokenized BLEU (WMT En-De setup) instead of lower-casing",
     )
+    parser.add_argument(
+        "--utt2group",
+        help="wer/cer: also the error rate of each group of this Kaldi-style file (utt_id group per line, e.g. utt2spk)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> str:
     """Run the scoring; returns the summary line it printed."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.utt2group and args.metric == "bleu":
+        parser.error("--utt2group splits an error rate (wer, cer), not BLEU")
+    group_lines = []
     refs = read_kaldi_text(args.ref)
     hyps = read_kaldi_text(args.hyp)
     out_dir = Path(args.output_dir)
@@ -46,14 +56,18 @@ def main(argv: list[str] | None = None) -> str:
         summary = report.summary()
         numbers = {"metric": "bleu", **report.to_dict()}
     else:
-        from legonn.scoring.wer import error_rate
+        from legonn.scoring.wer import error_rate, error_rate_by_group
 
         report = error_rate(hyps, refs, unit="word" if args.metric == "wer" else "char")
         summary = report.write(out_dir)
         numbers = report.to_dict()
+        if args.utt2group:
+            groups = error_rate_by_group(report, read_kaldi_text(args.utt2group))
+            numbers["groups"] = {group: part.to_dict() for group, part in groups.items()}
+            group_lines = [f"{group}: {part.summary()}" for group, part in groups.items()]
     numbers.update(ref=str(args.ref), hyp=str(args.hyp), summary=summary)
     (out_dir / "score.json").write_text(json.dumps(numbers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(summary)
+    print("\n".join([summary, *group_lines]))
     return summary
 
 

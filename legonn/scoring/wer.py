@@ -14,7 +14,7 @@ from pathlib import Path
 import editdistance
 import numpy as np
 
-from legonn.scoring import paired_texts
+from legonn.scoring import IdMismatchError, first_few, paired_texts
 
 UNITS = ("word", "char")
 # Spaces are characters too (as in ESPnet's CER); this makes them visible in alignments.
@@ -176,6 +176,24 @@ def error_rate(hyps: dict[str, str], refs: dict[str, str], unit: str = "word") -
         if len(ops) - ops.count(CORRECT) != distance:
             raise AssertionError(f"{utt_id}: backtrace disagrees with edit distance {distance}")
         alignments.append(UttAlignment(utt_id, ref_units, hyp_units, ops))
+    return _report(unit, alignments)
+
+
+def error_rate_by_group(report: ErrorReport, utt2group: dict[str, str]) -> dict[str, ErrorReport]:
+    """The report split by group (e.g. speaker, from a Kaldi ``utt2spk``), groups sorted, as
+    sclite's per-speaker summary. Every scored utterance needs a group: a missing one is an
+    error naming it, since a partial split would not add up to the whole."""
+    missing = [a.utt_id for a in report.alignments if a.utt_id not in utt2group]
+    if missing:
+        source = getattr(utt2group, "source", "the group file")
+        raise IdMismatchError(f"{len(missing)} scored utterance(s) have no group in {source}: {first_few(missing)}")
+    groups: dict[str, list[UttAlignment]] = {}
+    for a in report.alignments:
+        groups.setdefault(utt2group[a.utt_id], []).append(a)
+    return {group: _report(report.unit, groups[group]) for group in sorted(groups)}
+
+
+def _report(unit: str, alignments: list[UttAlignment]) -> ErrorReport:
     total = {op: sum(a.count(op) for a in alignments) for op in (SUB, DEL, INS)}
     return ErrorReport(
         unit=unit,
