@@ -27,6 +27,7 @@ mt_wemb=                     # the MT De-En WEmb decoder module reused here: shi
                              # (its exp/$mt_tag; the default with --mini true)
 mt_tag=de_legonn_wemb        # MT experiment whose decoder module is reused with --mt_wemb trained
 num_train=10000          # synthesized training utterances: at 2000, BPE CTC did not learn (README)
+train_offset=10000       # first training caption (0 with --num_train 29000: all of Multi30k train; README)
 num_text=25000           # captions (the MT recipe's English training side, all of it) for the text-only pronunciation module
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
@@ -50,7 +51,7 @@ declare default_beam_size=$beam_size default_ctc_weight=$ctc_weight   # (declare
 data_root=$(readlink -f "$data_root" || echo "$data_root")
 mt_dir=$(readlink -f "$mt_dir" || echo "$mt_dir")
 if [ "$mini" = true ]; then . utils/enter_mini.sh; fi
-data_opts="--num_train $num_train --nj $nj"
+data_opts="--num_train $num_train --train_offset $train_offset --nj $nj"
 train_args=""
 decoder_search="--beam_size $beam_size --penalty 1.0"
 # The recipe's default search decodes into exp/<tag>/decode_<set>/ (RESULTS.md); another --beam_size
