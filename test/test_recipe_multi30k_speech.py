@@ -1,5 +1,5 @@
 """The Multi30k synthetic-speech recipe (mini profile, in a copy of the recipe): espeak-ng
-synthesis of a few dozen captions with train and test voices disjoint, valid Kaldi data dirs
+synthesis of a few dozen captions, valid and test voices unseen in training, valid Kaldi data dirs
 with g2p phones, the MT recipe's English interface copied, the fbank dump; and (slow) the whole
 ASR <- MT transfer chain on top of a tiny MT model, with a pronunciation module trained from
 text alone."""
@@ -81,12 +81,25 @@ def test_data_dirs_are_valid_and_hold_the_raw_english_captions(recipe):
         assert caption == test_captions[int(utt.rsplit("_", 1)[1])]
 
 
-def test_train_and_test_voices_share_no_accent_and_no_variant(recipe):
+def test_valid_and_test_voices_are_unseen_in_training(recipe):
+    train_voices = set(entries(recipe / "data/train/utt2spk").values())
     train_accents, train_variants = voice_parts(recipe / "data/train")
     for name in ("valid", "test"):
+        assert not set(entries(recipe / "data" / name / "utt2spk").values()) & train_voices
+        # The defaults hold out voice variants, not accents.
         accents, variants = voice_parts(recipe / "data" / name)
-        assert not accents & train_accents and not variants & train_variants
+        assert accents <= train_accents and not variants & train_variants
     assert len(train_accents) > 1 and len(train_variants) > 1
+
+
+def test_a_voice_in_both_train_and_test_is_refused(recipe, tmp_path):
+    result = subprocess.run([sys.executable, "local/prepare_speech.py", "--data_root", str(MULTI30K),
+                             "--num_train", "5", "--num_eval", "5", "--train_accents", "en-us en-gb",
+                             "--train_variants", "m1 f1", "--test_accents", "en-gb", "--test_variants", "f1 m2",
+                             "--out", str(tmp_path / "data"), "--db", str(tmp_path / "db")],
+                            cwd=recipe, capture_output=True, text=True)
+    assert result.returncode != 0 and "unseen in training" in result.stderr and "en-gb+f1" in result.stderr
+    assert not (tmp_path / "data").exists()
 
 
 def test_audio_is_16khz_mono_speech_with_noise(recipe):

@@ -32,10 +32,12 @@ num_text=25000           # captions (the MT recipe's English training side, all 
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 ngpu=0                   # GPUs for training and decoding (0: CPU)
+train_launcher=          # e.g. "torchrun --no-python --standalone --nproc_per_node 2" with --extra_train_args
+                         # "--dist_backend gloo": one training on both CPU cores (DDP; README)
 extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
-ctc_weight=0.3           # joint CTC/attention search where the last interface is the output vocabulary
+ctc_weight=0.5           # joint CTC/attention search where the last interface is the output vocabulary (README)
                          # (ESPnet's hybrid decoding, as the AN4 recipe; beyond the paper, chosen on
                          # valid: README): 0: the decoder alone, the paper's search
 models=                  # stage 2 experiments (default: phone_ctc encdec legonn_wemb legonn_3module
@@ -100,7 +102,7 @@ case ${mt_wemb:-shipped} in
   trained) mt_decoder=$mt_dir/exp/$mt_tag/modules/decoder.zip ;;
   *) echo "run.sh: --mt_wemb: shipped or trained, not '$mt_wemb'" >&2; exit 1 ;;
 esac
-common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_set train --valid_set valid --test_sets test
+common=(--task asr --metric wer --nj "$nj" --ngpu "$ngpu" --train_launcher "$train_launcher" --train_set train --valid_set valid --test_sets test
         --ctc_interfaces en --ctc_targets text --output_interface en --inference_args "$inference_args"
         --default_inference_args "$default_inference_args")
 three=(--ctc_interfaces "phone en" --ctc_targets "phones text")

@@ -3,7 +3,7 @@
 # variants, random rate and pitch, light colored noise at a random SNR), 16 kHz wav files in
 # db/wav/<set>/, Kaldi data dirs data/{train,valid,test} with text (the raw English caption),
 # utt2spk (the voice), wav.scp and phones (g2p_en, stress digits stripped).
-# Train voices and valid/test voices share neither an accent nor a variant (see below).
+# No voice speaks in both train and valid/test (see below).
 set -euo pipefail
 data_root=../../../../shared/data/multi30k   # raw Multi30k: train.en.gz, val.en.gz, test_2016_flickr.en.gz
 num_train=10000          # training captions to synthesize
@@ -11,9 +11,11 @@ train_offset=10000       # first training caption (among the MT recipe's 25000 D
 num_eval=500             # valid and test captions (the MT recipe's eval_size; 0 = all)
 mini=0                   # >0: this many training captions and a fifth as many valid/test (min 10)
 nj=2                     # parallel synthesis jobs
-train_accents="en-us en-gb en-gb-x-rp en-029"                    # espeak-ng voices of train
+# espeak-ng voices (accent+variant): every English accent in all sets, the variants disjoint, so
+# valid and test voices are unseen in training. Disjoint accent lists test unseen accents (README).
+train_accents="en-us en-gb en-gb-x-rp en-029 en-gb-scotland en-gb-x-gbclan en-gb-x-gbcwmd en-us-nyc"
 train_variants="m1 m3 m4 f1 f2 f4"
-test_accents="en-gb-scotland en-gb-x-gbclan en-gb-x-gbcwmd en-us-nyc"   # of valid and test
+test_accents=$train_accents
 test_variants="m2 m5 f3 f5"
 . utils/parse_options.sh
 
@@ -37,7 +39,7 @@ if ! command -v espeak-ng > /dev/null; then
   fi
 fi
 # espeak-ng exits 0 for an unknown voice (it prints an error and no audio): check each one.
-for voice in $train_accents $test_accents; do
+for voice in $(printf "%s\n" $train_accents $test_accents | sort -u); do
   [ "$(espeak-ng -v "$voice" --stdout test 2> /dev/null | wc -c)" -gt 1000 ] \
     || { echo "local/data.sh: espeak-ng has no voice '$voice' (see espeak-ng --voices=en)" >&2; exit 1; }
 done

@@ -10,9 +10,11 @@ Utterance ids are the MT recipe's (m30k_<split>_<line>), so a speech utterance a
 sentence pair share an id. Sets: train = --num_train captions of Multi30k train starting at
 line --train_offset (past the MT recipe's training and low-resource slices), valid / test =
 the first --num_eval captions of val / test_2016_flickr (the MT recipe's valid / test
-sentences). Voices: train speaks with --train_voices, valid and test with --test_voices,
-which share neither an accent nor a variant with them. Every random choice is seeded by the
-utterance id, so re-running gives the same plan (and synthesis can resume)."""
+sentences). Voices: train speaks with --train_accents x --train_variants, valid and test
+with --test_accents x --test_variants; no voice speaks in both (the defaults share the
+accents, not the variants; disjoint accent lists test unseen accents too). Every random
+choice is seeded by the utterance id, so re-running gives the same plan (and synthesis can
+resume)."""
 import argparse
 import gzip
 import random
@@ -49,12 +51,11 @@ def main():
     parser.add_argument("--db", default="db")
     args = parser.parse_args()
 
-    overlap = (set(args.train_accents.split()) & set(args.test_accents.split())) | \
-              (set(args.train_variants.split()) & set(args.test_variants.split()))
-    if overlap:
-        sys.exit(f"prepare_speech.py: train and test voices must be disjoint; both use {sorted(overlap)}")
     pools = {"train": voices(args.train_accents, args.train_variants)}
     pools["valid"] = pools["test"] = voices(args.test_accents, args.test_variants)
+    overlap = set(pools["train"]) & set(pools["test"])
+    if overlap:
+        sys.exit(f"prepare_speech.py: valid/test voices must be unseen in training; both use {sorted(overlap)}")
     ranges = {name: tuple(float(x) for x in getattr(args, name).split(":")) for name in ("rate", "pitch", "snr")}
 
     root = Path(args.data_root)
