@@ -37,7 +37,7 @@ train_launcher=          # e.g. "torchrun --no-python --standalone --nproc_per_n
 extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
-ctc_weight=0.5           # joint CTC/attention search where the last interface is the output vocabulary (README)
+ctc_weight=0.5           # joint CTC/attention search where the last interface is the output vocabulary
                          # (ESPnet's hybrid decoding, as the AN4 recipe; beyond the paper, chosen on
                          # valid: README): 0: the decoder alone, the paper's search
 models=                  # stage 2 experiments (default: phone_ctc encdec legonn_wemb legonn_3module
