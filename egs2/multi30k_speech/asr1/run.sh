@@ -32,8 +32,8 @@ num_text=25000           # captions (the MT recipe's English training side, all 
 mini=false               # true: 60 training utterances, 2 epochs, narrow models, in mini/ (CI)
 nj=2
 ngpu=0                   # GPUs for training and decoding (0: CPU)
-train_launcher=          # e.g. "torchrun --no-python --standalone --nproc_per_node 2" with --extra_train_args
-                         # "--dist_backend gloo": one training on both CPU cores (DDP; README)
+train_launcher=          # e.g. "torchrun --no-python --standalone --nproc_per_node 2": one training on
+                         # both CPU cores (DDP over gloo; README)
 extra_train_args=        # added to every training, e.g. "--use_amp true" (mixed precision on a GPU) or "--use_amp false" (float32 on a CPU with bfloat16)
 epochs=                  # override max_epoch of every config (default: the configs')
 beam_size=10             # paper: 20 (CPU decoding here: 10)
