@@ -61,8 +61,8 @@ de_models="encdec legonn_wemb ctc legonn_beamconv legonn_wemb_seed2 encdec_seed2
 # (not among them, trained only when named: beyond the paper, legonn_wemb_kd, wemb_encoder_ref,
 #  wemb_encoder_kd, wemb_ref and wemb_kd (README, "self-distilled"); the explorations
 #  legonn_wemb_enc4, legonn_wemb_olc3 and the baseline encdec_enc6 (README, "two more blocks where
-#  the interface is written"), and legonn_wemb_olc15, the OLC upsampling by 1.5 for a cheaper step
-#  (README, "a cheaper interface"))
+#  the interface is written"), and two cheaper steps (README, "a cheaper interface"): legonn_wemb_olc15,
+#  the OLC upsampling by 1.5, and legonn_wemb_ffn256, narrower feed-forward layers where K = 2T)
 . utils/parse_options.sh
 . ./path.sh              # the legonn environment (local/results.py runs here too)
 
@@ -172,7 +172,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
         lego_train "finetune_de_$model" "exp/de_$model/finetune.yaml" 8 ;;   # its module archives
       # read on valid_de too: the configs (and the explorations beside them) were chosen there
       encdec|encdec_enc6) lego_train --seed 1 "de_$model" "train_$model" 4-8 "${no_interface[@]}" "${with_valid[@]}" ;;
-      legonn_wemb|legonn_beamconv|legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_olc15)
+      legonn_wemb|legonn_beamconv|legonn_wemb_enc4|legonn_wemb_olc3|legonn_wemb_olc15|legonn_wemb_ffn256)
         lego_train --seed 1 "de_$model" "train_$model" 4-8 "${with_valid[@]}" ;;
       *) lego_train --seed 1 "de_$model" "train_$model" 4-8 ;;
     esac
