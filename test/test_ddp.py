@@ -49,7 +49,7 @@ def toy_data(root: Path):
 
 @pytest.mark.skipif(shutil.which("torchrun", path=os.path.dirname(sys.executable)) is None,
                     reason="torchrun not installed")
-def test_recipe_trains_with_torchrun_two_ranks_gloo(tmp_path):
+def test_recipe_trains_with_torchrun_two_ranks_and_picks_gloo_on_cpu(tmp_path):
     recipe = tmp_path / "recipe"
     recipe.mkdir()
     for name in ("legonn.sh", "utils", "path.sh", "cmd.sh"):
