@@ -3,7 +3,7 @@ with --train_launcher torchrun (two ranks), as egs2/TEMPLATE/legonn1/README.md d
 
     ./legonn.sh ... --ngpu 0 --train_launcher "torchrun --no-python --standalone --nproc_per_node 2"
 
-With --ngpu 0 legonn.sh picks the gloo backend itself (NCCL, ESPnet's default, needs GPUs).
+With --ngpu 0 legonn's trainer picks the gloo backend itself (NCCL, ESPnet's default, needs GPUs).
 
 ESPnet reads RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT from torchrun's
 environment when --dist_launcher is unset; each rank gets every batch's rank::2 slice."""

@@ -64,6 +64,8 @@ class LegoNNTask(AbsTask):
 
     @classmethod
     def main_worker(cls, args: argparse.Namespace):
+        if args.ngpu == 0 and args.dist_backend == "nccl":
+            args.dist_backend = "gloo"  # NCCL, ESPnet's default, needs GPUs
         # ESPnet loads --init_param here, before LegoNNTrainer runs: the one place to make its
         # errors readable (scoped to this run; importing legonn patches nothing).
         with readable_init_param_errors():

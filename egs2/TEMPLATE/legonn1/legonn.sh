@@ -34,7 +34,7 @@ use_amp=auto             # mixed precision in training (ESPnet's --use_amp; on C
 train_cmd="utils/run_jobs.sh --backend local"    # runner of stages 4-5; cmd.sh sets it (Slurm there)
 decode_cmd="utils/run_jobs.sh --backend local"   # runner of stages 3 and 6; cmd.sh sets it
 cmd=                     # one runner for every stage, replacing train_cmd and decode_cmd
-train_launcher=          # DDP: "torchrun --standalone --nproc_per_node 2 --no-python" (gloo, not NCCL, when --ngpu 0)
+train_launcher=          # DDP: "torchrun --standalone --nproc_per_node 2 --no-python" (over gloo when --ngpu 0)
 # Interfaces: "name=kind:size:text_files[,more]" built here, or "name=copy:DIR" from another recipe.
 interfaces=              # space-separated "name=kind:size:files" (kind bpe/phone/char/word) or "name=copy:DIR"
 input_interface=         # MT source vocabulary (interface name)
@@ -249,13 +249,11 @@ if run_stage 5; then
         use_amp=true
       fi
     fi
-    backend_arg=  # ESPnet's default backend, NCCL, needs GPUs; --train_args may still name another
-    if [ -n "$train_launcher" ] && [ "$ngpu" -eq 0 ]; then backend_arg="--dist_backend gloo"; fi
     "${train_runner[@]}" "$exp/train.log" $train_launcher python -m "$train_py" --config "$train_config" \
       $(model_args) $(data_args train "$train_set") $(data_args valid "$valid_set") \
       --train_shape_file "$stats/train/${input_name}_shape" --train_shape_file "$stats/train/text_shape" \
       --valid_shape_file "$stats/valid/${input_name}_shape" --valid_shape_file "$stats/valid/text_shape" \
-      --resume true --output_dir "$exp" --ngpu "$ngpu" --use_amp "$use_amp" $backend_arg $extra $train_args \
+      --resume true --output_dir "$exp" --ngpu "$ngpu" --use_amp "$use_amp" $extra $train_args \
       || fail "training (see $exp/train.log)"
     echo "$settings" > "$exp/.trained"
   fi
