@@ -11,6 +11,7 @@ from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from torch import nn
 
+from legonn.ctc.loss import ctc_loss
 from legonn.nets.decoder import TransformerDecoder
 from legonn.nets.encoder import EncoderOutput, LegoNNEncoder
 from legonn.nets.interface import Interface
@@ -41,8 +42,7 @@ def ctc_loss_masking_infeasible(log_probs, lengths, targets, target_lengths):
     valid = padding_mask(target_lengths, targets.size(1))
     repeats = ((targets[:, 1:] == targets[:, :-1]) & valid[:, 1:]).sum(1)
     feasible = lengths >= target_lengths + repeats
-    per_utterance = F.ctc_loss(log_probs.transpose(0, 1), targets, lengths, target_lengths,
-                               blank=0, reduction="none", zero_infinity=True)
+    per_utterance = ctc_loss(log_probs, lengths, targets, target_lengths, blank=0)
     return (per_utterance * feasible).sum(), (~feasible).sum()
 
 
@@ -125,8 +125,9 @@ class LegoNNModel(AbsESPnetModel):
         decoder_input = torch.cat([column, text.masked_fill(text == IGNORE_ID, self.sos_eos)], 1)
         target = torch.cat([text, column.fill_(IGNORE_ID)], 1)
         target[torch.arange(batch_size), text_lengths] = self.sos_eos
-        logits = self.decoder.decoder(decoder_input, memory, memory_mask)
-        loss = F.cross_entropy(logits.float().flatten(0, 1), target.flatten(), ignore_index=IGNORE_ID,
+        # float32 for the loss, and for the argmax: over bfloat16 logits it is 5x slower on CPU
+        logits = self.decoder.decoder(decoder_input, memory, memory_mask).float()
+        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_ID,
                                label_smoothing=self.lsm_weight, reduction="sum") / batch_size
         valid = target != IGNORE_ID
         accuracy = (logits.argmax(-1)[valid] == target[valid]).float().mean()
