@@ -4,6 +4,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
     cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1    # data, interfaces, dumps
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
     tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
+    tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_ffn256 --profile train_legonn_wemb_ffn256
     tools/venv/bin/python bench/train_step.py --bf16    # mixed precision: forward passes under CPU bfloat16 autocast
     tools/venv/bin/python bench/train_step.py --compile --warmup 3   # legonn's blocks under torch.compile
     tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_olc3 train_encdec_enc6   # more configs
@@ -214,8 +215,9 @@ def main():
                         help="run each transformer block of legonn's models under torch.compile")
     parser.add_argument("--bf16", action="store_true",
                         help="every model's forward pass under torch.autocast('cpu', bfloat16)")
-    parser.add_argument("--profile", metavar="MODEL", choices=[*LEGONN_MODELS, "ESPnet MT transformer"],
-                        help="instead of the table: torch.profiler's costliest operators in MODEL's timed steps")
+    parser.add_argument("--profile", metavar="MODEL",
+                        help="instead of the table: torch.profiler's costliest operators in MODEL's timed "
+                             "steps (a name of the table, e.g. 'LegoNN WEmb', or a config given to --also)")
     parser.add_argument("--also", nargs="+", default=[], metavar="CONFIG",
                         help="more of the recipe's configs to time beside them, e.g. train_legonn_wemb_olc3")
     args = parser.parse_args()
@@ -236,6 +238,8 @@ def main():
         model.train()
 
     if args.profile:
+        if args.profile not in models:
+            parser.error(f"--profile {args.profile!r}: not one of {list(models)}")
         models = {args.profile: models[args.profile]}
     for batch in batches[:args.warmup]:
         for name, model in models.items():
@@ -244,7 +248,7 @@ def main():
         with torch.profiler.profile() as profile:
             for batch in batches[args.warmup:]:
                 train_step(models[args.profile], optimizers[args.profile], batch, args.bf16)
-        print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+        print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return
     seconds = dict.fromkeys(models, 0.0)
     for batch in batches[args.warmup:]:

@@ -125,7 +125,7 @@ class LegoNNModel(AbsESPnetModel):
         decoder_input = torch.cat([column, text.masked_fill(text == IGNORE_ID, self.sos_eos)], 1)
         target = torch.cat([text, column.fill_(IGNORE_ID)], 1)
         target[torch.arange(batch_size), text_lengths] = self.sos_eos
-        # float32 for the loss, and for the argmax: over bfloat16 logits it is 5x slower on CPU
+        # float32 for the loss, and for the argmax: over bfloat16 logits it is several times slower on CPU
         logits = self.decoder.decoder(decoder_input, memory, memory_mask).float()
         loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE_ID,
                                label_smoothing=self.lsm_weight, reduction="sum") / batch_size
