@@ -5,6 +5,7 @@ batches of the Multi30k recipe's real data, and times the recipe's real loader.
     tools/venv/bin/python bench/train_step.py [--steps 20 --threads 1]
     tools/venv/bin/python bench/train_step.py --steps 3 --profile "LegoNN WEmb"   # where its time goes
     tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_ffn256 --profile train_legonn_wemb_ffn256
+    tools/venv/bin/python bench/train_step.py --steps 3 --flops_by_module   # which parts do the arithmetic
     tools/venv/bin/python bench/train_step.py --bf16    # mixed precision: forward passes under CPU bfloat16 autocast
     tools/venv/bin/python bench/train_step.py --compile --warmup 3   # legonn's blocks under torch.compile
     tools/venv/bin/python bench/train_step.py --also train_legonn_wemb_olc3 train_encdec_enc6   # more configs
@@ -181,6 +182,20 @@ def flops_per_step(model, optimizer, batches, bf16) -> float:
     return counter.get_total_flops() / len(batches)
 
 
+def forward_flops_by_module(model, batches) -> dict[str, float]:
+    """Forward FLOPs per batch of each part of `model` (torch.utils.flop_counter's module
+    tracking), down to the OLC, the CTC head, the ingestor and the decoder's output layer. Forward
+    only: the counter attributes the backward pass's work to modules less reliably, and it does
+    about twice each part's forward work."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False, depth=None)
+    with counter, torch.no_grad():
+        for batch in batches:
+            model(**batch)
+    return {name: sum(ops.values()) / len(batches) for name, ops in counter.get_flop_counts().items()
+            if name != "Global" and name.count(".") <= 3 and ".blocks." not in name}
+
+
 def time_loader(batches: int):
     """Seconds per batch of the recipe's real data path (ESPnet iterator + legonn preprocessor)."""
     from legonn.tasks.mt import MTTask
@@ -218,6 +233,8 @@ def main():
     parser.add_argument("--profile", metavar="MODEL",
                         help="instead of the table: torch.profiler's costliest operators in MODEL's timed "
                              "steps (a name of the table, e.g. 'LegoNN WEmb', or a config given to --also)")
+    parser.add_argument("--flops_by_module", action="store_true",
+                        help="instead of the table: each legonn model's forward GFLOP per batch, part by part")
     parser.add_argument("--also", nargs="+", default=[], metavar="CONFIG",
                         help="more of the recipe's configs to time beside them, e.g. train_legonn_wemb_olc3")
     args = parser.parse_args()
@@ -237,6 +254,16 @@ def main():
     for model in models.values():
         model.train()
 
+    if args.flops_by_module:
+        count_cpu_attention()
+        for name, model in models.items():
+            if name != "ESPnet MT transformer":
+                print(f"| {name} | forward GFLOP/batch | share |\n|---|---|---|")
+                parts = forward_flops_by_module(model, batches[args.warmup:])
+                total = parts[type(model).__name__]
+                for part, flops in sorted(parts.items()):
+                    print(f"| {part} | {flops / 1e9:.2f} | {flops / total:.1%} |")
+        return
     if args.profile:
         if args.profile not in models:
             parser.error(f"--profile {args.profile!r}: not one of {list(models)}")
