@@ -77,3 +77,11 @@ def test_lengths_beyond_the_padded_tensors_are_refused():
     log_probs = torch.randn(1, 4, 5).log_softmax(-1)
     with pytest.raises(ValueError, match="input lengths up to 6 for 4 frames"):
         ctc_loss(log_probs, torch.tensor([6]), torch.tensor([[1, 2]]), torch.tensor([2]))
+
+
+def test_without_gradients_the_loss_is_the_same():
+    logits, input_lengths, targets, target_lengths = batch_with_repeats(2)
+    with torch.no_grad():
+        loss = ctc_loss(logits.log_softmax(-1), input_lengths, targets, target_lengths)
+    expected = torch_reference(logits.log_softmax(-1), input_lengths, targets, target_lengths)
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-4)

@@ -27,9 +27,9 @@ def _log_add3(a: float, b: float, c: float) -> float:
 
 @njit(cache=True)
 def _forward_backward(state_log_probs, input_lengths, target_lengths, can_skip, nll, occupancy):
-    """Per utterance b: nll[b] = -log p(target | input), occupancy[b, t, s] = posterior of being
-    in state s at frame t. An utterance with no path gets nll 0 and occupancy 0 (ESPnet's and
-    torch's zero_infinity)."""
+    """Per utterance b: nll[b] = -log p(target | input) and, unless `occupancy` is empty (no
+    gradient wanted), occupancy[b, t, s] = posterior of being in state s at frame t. An utterance
+    with no path gets nll 0 and occupancy 0 (ESPnet's and torch's zero_infinity)."""
     batch, frames, _ = state_log_probs.shape
     neg_inf = -np.inf
     alpha = np.empty((frames, state_log_probs.shape[2]))
@@ -52,6 +52,8 @@ def _forward_backward(state_log_probs, input_lengths, target_lengths, can_skip, 
         if log_likelihood == neg_inf:
             continue
         nll[b] = -log_likelihood
+        if occupancy.size == 0:
+            continue
         # beta[t, s]: log-probability of the rest of the target from state s at frame t, that
         # frame's own log-probability included (so alpha + beta counts it twice).
         for s in range(num_states):
@@ -71,7 +73,8 @@ class _StatePathNLL(torch.autograd.Function):
     def forward(ctx, state_log_probs, input_lengths, target_lengths, can_skip):
         batch = state_log_probs.size(0)
         nll = np.zeros(batch)
-        occupancy = np.zeros(tuple(state_log_probs.shape), dtype=np.float32)
+        shape = tuple(state_log_probs.shape) if ctx.needs_input_grad[0] else (0, 0, 0)  # validation: none
+        occupancy = np.zeros(shape, dtype=np.float32)
         _forward_backward(state_log_probs.detach().float().contiguous().numpy(), input_lengths.numpy(),
                           target_lengths.numpy(), can_skip.numpy(), nll, occupancy)
         ctx.save_for_backward(torch.from_numpy(occupancy))
