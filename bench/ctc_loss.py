@@ -1,8 +1,9 @@
 """Times the interface's CTC loss, forward and backward through log-softmax, as a LegoNN model
 trains it: legonn's (legonn.ctc.ctc_loss, numba over each utterance's own states) against
-torch's F.ctc_loss, on the Multi30k interface's shapes (V = 1002 BPE tokens, K = 2T = 60
-frames, targets of about 28 tokens), one thread, for a DDP rank's batch of issue 14's 128-dim
-model (24 sentences) and a batch of the 256-dim recipe (91).
+torch's F.ctc_loss, one thread, on the Multi30k interface's shapes (V = 1002 BPE tokens, K = 2T
+= 60 frames, targets of up to 28 tokens) for a DDP rank's batch of issue 14's 128-dim model (24
+sentences) and a batch of the 256-dim recipe (91), and on spoken Multi30k's phone interface (42
+phones, about 60 frames after the OLC, up to 35 phones).
 
     tools/venv/bin/python bench/ctc_loss.py
 
@@ -17,15 +18,20 @@ import torch.nn.functional as F
 
 from legonn.ctc import ctc_loss
 
-FRAMES, VOCAB, TOKENS, REPEATS = 60, 1002, 28, 20
+REPEATS = 20
+SHAPES = {  # batch, frames, interface size, most target tokens
+    "24 sentences, BPE interface (a DDP rank's batch of issue 14's model)": (24, 60, 1002, 28),
+    "91 sentences, BPE interface (a batch of the 256-dim recipe)": (91, 60, 1002, 28),
+    "32 utterances, phone interface (spoken Multi30k)": (32, 60, 42, 35),
+}
 
 
-def make_batch(batch: int, seed: int = 0):
+def make_batch(batch: int, frames: int, vocab: int, tokens: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    logits = torch.from_numpy(rng.standard_normal((batch, FRAMES, VOCAB), dtype=np.float32))
-    input_lengths = torch.from_numpy(rng.integers(FRAMES - 10, FRAMES + 1, batch))
-    target_lengths = torch.from_numpy(rng.integers(TOKENS - 8, TOKENS + 1, batch))
-    targets = torch.from_numpy(rng.integers(2, VOCAB - 1, (batch, TOKENS)))
+    logits = torch.from_numpy(rng.standard_normal((batch, frames, vocab), dtype=np.float32))
+    input_lengths = torch.from_numpy(rng.integers(frames - 10, frames + 1, batch))
+    target_lengths = torch.from_numpy(rng.integers(tokens - 8, tokens + 1, batch))
+    targets = torch.from_numpy(rng.integers(2, vocab - 1, (batch, tokens)))
     return logits, input_lengths, targets, target_lengths
 
 
@@ -51,17 +57,17 @@ def seconds_per_call(loss_fn, batch) -> float:
 
 def main():
     torch.set_num_threads(1)
-    print(f"CTC loss + log-softmax, forward and backward; T = {FRAMES}, V = {VOCAB}, L <= {TOKENS}, 1 thread")
+    print("CTC loss + log-softmax, forward and backward, 1 thread")
     print("| batch | torch F.ctc_loss ms | legonn ctc_loss ms | legonn vs torch | max loss difference | max gradient difference |")
     print("|---|---|---|---|---|---|")
-    for size in (24, 91):
-        batch = make_batch(size)
+    for name, shape in SHAPES.items():
+        batch = make_batch(*shape)
         (expected, expected_grad), (loss, grad) = (loss_and_gradient(fn, *batch)
                                                    for fn in (torch_ctc_loss, ctc_loss))
         # torch accumulates in float32, legonn in float64
         torch.testing.assert_close(grad, expected_grad, rtol=1e-3, atol=1e-3)
         torch_s, legonn_s = seconds_per_call(torch_ctc_loss, batch), seconds_per_call(ctc_loss, batch)
-        print(f"| {size} | {torch_s * 1e3:.2f} | {legonn_s * 1e3:.2f} | {legonn_s / torch_s:.2f}x "
+        print(f"| {name} | {torch_s * 1e3:.2f} | {legonn_s * 1e3:.2f} | {legonn_s / torch_s:.2f}x "
               f"| {(loss - expected).abs().max().item():.1e} | {(grad - expected_grad).abs().max().item():.1e} |")
 
 
