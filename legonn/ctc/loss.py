@@ -2,12 +2,12 @@
 (legonn.ctc.align has the topology), compiled with numba, for log-probabilities on CPU.
 
 torch's CPU ctc_loss writes its gradient for every one of the V interface tokens at every frame,
-with an exp for each. Here the recursion reads only the log-probabilities of
-each utterance's own states (a gather of S = 2L + 1 columns of V) and returns the negative
-log-likelihood; its gradient is minus the state occupancies, which autograd scatters back
-through the gather, so the dense (B, T, V) work left is log-softmax's own backward, which the
-model runs anyway: with the log-softmax, 0.42-0.52x of torch's time over the Multi30k interface's
-1002 tokens, the same time over 42 phones (bench/ctc_loss.py). On CUDA tensors torch's ctc_loss runs instead.
+with an exp for each. Here the recursion reads only the log-probabilities of each utterance's own
+states (a gather of S = 2L + 1 columns of V) and returns the negative log-likelihood; its
+gradient is minus the state occupancies, which autograd scatters back through the gather, so the
+dense (B, T, V) work left is log-softmax's own backward, which the model runs anyway. With the
+log-softmax: 0.42-0.52x of torch's time over the Multi30k interface's 1002 tokens, the same time
+over 42 phones (bench/ctc_loss.py). On CUDA tensors torch's ctc_loss runs instead.
 """
 from __future__ import annotations
 
