@@ -22,6 +22,11 @@ def test_cpu_training_steps_with_the_fused_kernel(optim):
     assert optimizer.param_groups[0]["fused"] is True
 
 
+def test_a_config_that_asks_for_foreach_gets_it():
+    optimizer = built_optimizer("adam", {"lr": 0.1, "foreach": True})
+    assert optimizer.param_groups[0]["foreach"] and not optimizer.param_groups[0]["fused"]
+
+
 def test_the_config_can_keep_the_loop_and_is_not_changed():
     optim_conf = {"lr": 0.1, "fused": False}
     optimizer = built_optimizer("adam", optim_conf)

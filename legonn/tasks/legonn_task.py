@@ -77,10 +77,11 @@ class LegoNNTask(AbsTask):
         # On CPU torch steps Adam, AdamW and Adagrad in a Python loop over the parameters unless
         # asked for their fused kernel (its default picks foreach or fused on GPUs only):
         # ESPnet's optim_step_time for issue 14's 128-dim model goes from 6 to 2 ms of a 0.14-0.3 s
-        # step (bench/recipe_training.sh). --optim_conf fused=false keeps the loop.
+        # step (bench/recipe_training.sh). --optim_conf fused=false keeps the loop; a config that
+        # picks foreach is left as it is (torch takes one of the two).
         optim_class = optim_classes.get(args.optim)
         if (optim_class is not None and "fused" in inspect.signature(optim_class).parameters
-                and "fused" not in args.optim_conf and all(p.is_cpu for p in model.parameters())):
+                and not {"fused", "foreach"} & set(args.optim_conf) and all(p.is_cpu for p in model.parameters())):
             args = argparse.Namespace(**{**vars(args), "optim_conf": {**args.optim_conf, "fused": True}})
         return super().build_optimizers(args, model)
 
