@@ -49,6 +49,10 @@ mkdir -p exp
 # The baseline's recipe directory: a worktree of --base_commit reading this checkout's data.
 base_recipe() {
   local src=$recipe/exp/bench_base_src
+  if ! git -C "$root" cat-file -e "$base_commit^{commit}" 2> /dev/null; then
+    echo "$0: commit $base_commit is not in this clone (a shallow one?): fetch it, or leave base out of --ways" >&2
+    return 1
+  fi
   if [ "$(git -C "$src" rev-parse HEAD 2>/dev/null)" != "$(git -C "$root" rev-parse "$base_commit")" ]; then
     rm -rf "$src"
     git -C "$root" worktree prune
@@ -65,7 +69,8 @@ for way in $ways; do
   dir=$recipe code=$root layout=${way%_amp} amp=false
   [ "$layout" != "$way" ] && amp=true
   if [ "$way" = base ]; then
-    code=$(base_recipe) layout=1x1
+    code=$(base_recipe) || exit 1
+    layout=1x1
     dir=$code/egs2/multi30k/mt1
   fi
   processes=${layout%x*} threads=${layout#*x} tag=bench_$way launch=()
