@@ -48,12 +48,12 @@ mkdir -p exp
 
 # The baseline's recipe directory: a worktree of --base_commit reading this checkout's data.
 base_recipe() {
-  local src=$recipe/exp/bench_base_src
-  if ! git -C "$root" cat-file -e "$base_commit^{commit}" 2> /dev/null; then
+  local src=$recipe/exp/bench_base_src sha
+  if ! sha=$(git -C "$root" rev-parse --verify -q "$base_commit^{commit}"); then
     echo "$0: commit $base_commit is not in this clone (a shallow one?): fetch it, or leave base out of --ways" >&2
     return 1
   fi
-  if [ "$(git -C "$src" rev-parse HEAD 2>/dev/null)" != "$(git -C "$root" rev-parse "$base_commit")" ]; then
+  if [ "$(git -C "$src" rev-parse HEAD 2>/dev/null)" != "$sha" ]; then
     rm -rf "$src"
     git -C "$root" worktree prune
     git -C "$root" worktree add --detach "$src" "$base_commit" > /dev/null
@@ -81,7 +81,7 @@ for way in $ways; do
   (cd "$dir" && PYTHONPATH=$code OMP_NUM_THREADS=$threads ./legonn.sh --stage 4 --stop_stage 5 --tag "$tag" \
     --train_config "$config" --train_set "$set_name" --valid_set valid_de --input_interface de \
     --ctc_interfaces en --output_interface en "${launch[@]}" \
-    --train_args "$train_args --max_epoch 1 --num_att_plot 0 --seed 1 --dist_backend gloo --use_amp $amp") \
+    --train_args "$train_args --max_epoch 1 --num_att_plot 0 --seed 1 --use_amp $amp") \
     > "exp/$tag.log" 2>&1 \
     || { echo "$0: the $way training failed: see $PWD/exp/$tag.log and $dir/exp/$tag/train.log" >&2; exit 1; }
   log=$dir/exp/$tag/train.log
