@@ -8,15 +8,17 @@
 #   1x2   one process, two threads
 #   2x1   two DDP processes (torchrun, gloo), one thread each; ESPnet gives each rank half of
 #         every batch, so updates, batches and learning rates are those of 1x1
-#   PxT_amp  the same with --use_amp true: the forward passes under CPU bfloat16 autocast
-#         (legonn/tasks/trainer.py)
+#   PxT_amp, base_amp  the same with --use_amp true: the forward passes under CPU bfloat16
+#         autocast (legonn/tasks/trainer.py)
 # and each one's ratio against the first way listed, with the valid accuracy after the epoch.
 # The model: --config, by default issue 14's (bench/conf/issue14_legonn_wemb.yaml: LegoNN WEmb
-# at 128 dimensions); the data: the first --sentences De-En training sentences.
+# at 128 dimensions; a config with `ingestor: none`, an enc-dec, trains without the CTC
+# interface); the data: the first --sentences De-En training sentences.
 #
 #   (cd egs2/multi30k/mt1 && ./run.sh --stage 1 --stop_stage 1)   # data, interfaces, dumps
 #   bench/recipe_training.sh [--ways "base 1x1 2x1 2x1_amp"] [--sentences 5000] [--config FILE] [--train_args "..."]
 #   bench/recipe_training.sh --config egs2/multi30k/mt1/conf/train_legonn_wemb.yaml --ways "1x1 2x1_amp"   # the recipe's own
+#   bench/recipe_training.sh --config egs2/multi30k/mt1/conf/train_encdec.yaml --ways "base_amp 1x1_amp" --base_commit db04346
 # Takes about 1 minute per way on an idle 2-core machine; writes egs2/multi30k/mt1/exp/bench_*.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +47,8 @@ if [ ! -f "dump/$set_name/.done" ]; then
   touch "dump/$set_name/.done"
 fi
 mkdir -p exp
+interface=(--ctc_interfaces en)
+grep -q '^ingestor: *none' "$config" && interface=(--ctc_interfaces "" --ctc_targets "")
 
 # The baseline's recipe directory: a worktree of --base_commit reading this checkout's data.
 base_recipe() {
@@ -68,7 +72,7 @@ declare -A rate accuracy
 for way in $ways; do
   dir=$recipe code=$root layout=${way%_amp} amp=false
   [ "$layout" != "$way" ] && amp=true
-  if [ "$way" = base ]; then
+  if [ "$layout" = base ]; then
     code=$(base_recipe) || exit 1
     layout=1x1
     dir=$code/egs2/multi30k/mt1
@@ -80,7 +84,7 @@ for way in $ways; do
   rm -rf "$dir/exp/$tag"
   (cd "$dir" && PYTHONPATH=$code OMP_NUM_THREADS=$threads ./legonn.sh --stage 4 --stop_stage 5 --tag "$tag" \
     --train_config "$config" --train_set "$set_name" --valid_set valid_de --input_interface de \
-    --ctc_interfaces en --output_interface en "${launch[@]}" \
+    "${interface[@]}" --output_interface en "${launch[@]}" \
     --train_args "$train_args --max_epoch 1 --num_att_plot 0 --seed 1 --use_amp $amp") \
     > "exp/$tag.log" 2>&1 \
     || { echo "$0: the $way training failed: see $PWD/exp/$tag.log and $dir/exp/$tag/train.log" >&2; exit 1; }
