@@ -48,7 +48,8 @@ if [ ! -f "dump/$set_name/.done" ]; then
 fi
 mkdir -p exp
 interface=(--ctc_interfaces en)
-grep -q '^ingestor: *none' "$config" && interface=(--ctc_interfaces "" --ctc_targets "")
+# no ingestor as LegoNNTask reads it: "none" or YAML's null (null, ~ or nothing)
+grep -Eq '^ingestor: *(none|null|~)? *$' "$config" && interface=(--ctc_interfaces "" --ctc_targets "")
 
 # The baseline's recipe directory: a worktree of --base_commit reading this checkout's data.
 base_recipe() {
